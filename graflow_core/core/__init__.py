@@ -1,0 +1,1 @@
+"""The Graflow programming model: tasks, graphs, workflows, contexts and the engine."""
