@@ -1,0 +1,705 @@
+#!/usr/bin/env python3
+"""Benchmark graflow_core side by side with Graflow 0.2 (from PyPI), in one run.
+
+    python3 benchmarks/run.py                 # everything, both sides (~5 min)
+    python3 benchmarks/run.py --quick         # fewer repetitions
+    python3 benchmarks/run.py --only chain    # one benchmark (repeatable, or comma-separated)
+    python3 benchmarks/run.py --skip-graflow  # graflow_core only
+
+Method: every benchmark program in ``benchmarks/programs/`` is written once, against Graflow's API
+(``from graflow... import ...``). For Graflow it runs unchanged in its own venv
+(``benchmarks/.envs/graflow02``, created here if missing: ``python3 -m venv`` + ``pip install
+graflow==0.2.0``). For graflow_core the *same* program runs in ``/work/main/.venv`` with only its import
+lines rewritten (``graflow`` -> ``graflow_core``; ``import graflow`` -> ``import graflow_core as
+graflow``). Each repetition is a fresh process; the runner reports medians.
+
+Writes ``benchmarks/results/latest.json`` and regenerates ``benchmarks/README.md``. A partial run
+(``--only`` / ``--skip-graflow``) updates only the entries it measured; every entry carries its
+own ``measured_at``. Standard library only.
+"""
+
+# ruff: noqa: E501, RUF001  (report strings: long lines and unicode units on purpose)
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PROGRAMS = HERE / "programs"
+RESULTS = HERE / "results"
+LATEST = RESULTS / "latest.json"
+README = HERE / "README.md"
+GRAFLOW_ENV = HERE / ".envs" / "graflow02"
+GRAFLOW_VERSION = "0.2.0"
+
+OURS = "graflow_core"
+THEIRS = "graflow"
+SIDE_LABEL = {OURS: "graflow_core", THEIRS: f"Graflow {GRAFLOW_VERSION}"}
+
+BENCHMARKS = ("chain", "parallel", "import", "memory", "checkpoint")
+
+# Sizes (fixed by the brief) and repetitions.
+CHAIN_N = 10_000
+PARALLEL_N = 1_000
+MEMORY_N = 100_000
+MEMORY_FALLBACK_N = (50_000, 10_000)  # used for a side whose 100k run exceeds the time limit
+MEMORY_TIME_LIMIT_S = 150.0
+CHECKPOINT_N = 10_000
+REPEATS = {"chain": 5, "parallel": 5, "import": 15, "memory": 3, "checkpoint": 5}
+QUICK_REPEATS = {"chain": 3, "parallel": 3, "import": 5, "memory": 1, "checkpoint": 3}
+PROGRAM_TIMEOUT_S = 600.0
+
+
+# --------------------------------------------------------------------------------------------
+# "Same program, import lines changed"
+# --------------------------------------------------------------------------------------------
+
+_FROM_RE = re.compile(
+    r"^(?P<indent>[ \t]*)from[ \t]+graflow(?P<rest>(?:\.[\w.]+)?[ \t]+import\b.*)$"
+)
+_IMPORT_RE = re.compile(
+    r"^(?P<indent>[ \t]*)import[ \t]+graflow(?P<alias>[ \t]+as[ \t]+\w+)?(?P<tail>[ \t]*(?:#.*)?)$"
+)
+_IMPORT_SUB_RE = re.compile(r"^[ \t]*import[ \t]+graflow\.")
+_ANY_IMPORT_RE = re.compile(r"^[ \t]*(?:from|import)[ \t]+graflow\b")
+
+
+def rewrite_imports(source: str, package: str) -> str:
+    """Return ``source`` with its ``graflow`` import lines pointed at ``package``.
+
+    Only whole import lines are touched: ``from graflow[.x] import y`` -> ``from <package>[.x] import
+    y`` and ``import graflow [as g]`` -> ``import <package> as graflow`` (or ``as g``), so the rest of
+    the program is byte-for-byte the same. ``import graflow.x`` is refused (it would need the body
+    to change). Multi-line parenthesised imports are fine: only their first line names the module.
+    """
+    if package == "graflow":
+        return source
+    out = []
+    for line in source.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        ending = line[len(body) :]
+        m = _FROM_RE.match(body)
+        if m:
+            body = f"{m['indent']}from {package}{m['rest']}"
+        else:
+            m = _IMPORT_RE.match(body)
+            if m:
+                alias = m["alias"].strip() if m["alias"] else "as graflow"
+                body = f"{m['indent']}import {package} {alias}{m['tail']}"
+            elif _IMPORT_SUB_RE.match(body):
+                raise ValueError(
+                    f"benchmark programs must not use 'import graflow.<sub>': {body!r}"
+                )
+            elif _ANY_IMPORT_RE.match(body):
+                raise ValueError(f"cannot rewrite this import line: {body!r}")
+        out.append(body + ending)
+    return "".join(out)
+
+
+def prepare_program(name: str, package: str, workdir: Path) -> Path:
+    """Write the program ``name`` for ``package`` into ``workdir`` and return its path."""
+    src = (PROGRAMS / name).read_text()
+    dest = workdir / name
+    dest.write_text(rewrite_imports(src, package))
+    return dest
+
+
+# --------------------------------------------------------------------------------------------
+# Sides and processes
+# --------------------------------------------------------------------------------------------
+
+
+class BenchError(Exception):
+    pass
+
+
+class Side:
+    def __init__(self, key: str, python: Path, package: str):
+        self.key = key
+        self.python = python
+        self.package = package
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"gfbench-{key}-"))
+        self.error: str | None = None  # set when the side cannot run at all
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"):
+            env.pop(var, None)
+        return env
+
+    def run(self, program: str, *args: str, timeout: float = PROGRAM_TIMEOUT_S) -> dict:
+        """Run one benchmark program in a fresh process; return its BENCH_RESULT dict."""
+        path = self.workdir / program
+        if not path.exists():
+            prepare_program(program, self.package, self.workdir)
+        proc = self.run_raw([str(path), *args], timeout=timeout)
+        for line in proc.stdout.splitlines():
+            if line.startswith("BENCH_RESULT "):
+                return json.loads(line[len("BENCH_RESULT ") :])
+        raise BenchError(f"{program}: no BENCH_RESULT line; stdout tail: {proc.stdout[-500:]!r}")
+
+    def run_raw(
+        self, argv: list[str], timeout: float = PROGRAM_TIMEOUT_S
+    ) -> subprocess.CompletedProcess:
+        try:
+            proc = subprocess.run(
+                [str(self.python), *argv],
+                cwd=self.workdir,
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as e:
+            raise BenchError(f"timed out after {timeout:.0f}s") from e
+        if proc.returncode != 0:
+            raise BenchError(_error_text(proc))
+        return proc
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _error_text(proc: subprocess.CompletedProcess) -> str:
+    lines = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()]
+    if not lines:
+        return f"exit code {proc.returncode}; stdout tail: {(proc.stdout or '')[-300:]!r}"
+    # The last line is the exception; keep a little context (the failing source line) too.
+    tail = lines[-6:]
+    return f"exit code {proc.returncode}: " + " | ".join(ln.strip() for ln in tail)
+
+
+def ensure_graflow_env(log) -> Path:
+    py = GRAFLOW_ENV / "bin" / "python"
+    check = [str(py), "-c", "import importlib.metadata as m, graflow; print(m.version('graflow'))"]
+    if py.exists():
+        r = subprocess.run(check, capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip() == GRAFLOW_VERSION:
+            return py
+        log(f"graflow02 env unusable ({(r.stdout + r.stderr).strip()[-200:]}); re-creating")
+        shutil.rmtree(GRAFLOW_ENV, ignore_errors=True)
+    log(f"creating {GRAFLOW_ENV} and installing graflow=={GRAFLOW_VERSION} (takes a minute or two)")
+    GRAFLOW_ENV.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "venv", str(GRAFLOW_ENV)], check=True)
+    r = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", f"graflow=={GRAFLOW_VERSION}"],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        raise BenchError(
+            f"pip install graflow=={GRAFLOW_VERSION} failed: {r.stderr.strip()[-500:]}"
+        )
+    r = subprocess.run(check, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise BenchError(f"graflow installed but not importable: {r.stderr.strip()[-500:]}")
+    return py
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmarks: each returns {"metrics": {...medians...}, "samples": {...}, ...}
+# --------------------------------------------------------------------------------------------
+
+
+def _median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def _summarise(samples: dict[str, list[float]], **extra) -> dict:
+    return {
+        "metrics": {k: _median(v) for k, v in samples.items()},
+        "samples": {k: [round(x, 6) for x in v] for k, v in samples.items()},
+        **extra,
+    }
+
+
+def bench_chain(side: Side, reps: int, log) -> dict:
+    s = {"per_task_us": [], "build_ms": [], "run_ms": []}
+    info = {}
+    for i in range(reps):
+        r = side.run("chain.py", str(CHAIN_N))
+        s["per_task_us"].append(r["run_s"] / r["n"] * 1e6)
+        s["build_ms"].append(r["build_s"] * 1e3)
+        s["run_ms"].append(r["run_s"] * 1e3)
+        info = r
+        log(f"  chain rep {i + 1}/{reps}: {s['per_task_us'][-1]:.2f} us/task")
+    return _summarise(s, n=CHAIN_N, repeats=reps, module_file=info.get("module_file"))
+
+
+def bench_parallel(side: Side, reps: int, log) -> dict:
+    s = {"per_task_us": [], "build_ms": [], "run_ms": []}
+    info = {}
+    for i in range(reps):
+        r = side.run("parallel.py", str(PARALLEL_N))
+        s["per_task_us"].append(r["run_s"] / r["n"] * 1e6)
+        s["build_ms"].append(r["build_s"] * 1e3)
+        s["run_ms"].append(r["run_s"] * 1e3)
+        info = r
+        log(f"  parallel rep {i + 1}/{reps}: {s['per_task_us'][-1]:.2f} us/task")
+    return _summarise(s, n=PARALLEL_N, repeats=reps, module_file=info.get("module_file"))
+
+
+def bench_import(side: Side, reps: int, log) -> dict:
+    stmt = rewrite_imports("import graflow\n", side.package).strip()
+    s = {"import_ms": [], "user_import_ms": [], "process_wall_ms": [], "python_startup_ms": []}
+    info = {}
+    # Warm-up (bytecode caches, page cache); not recorded.
+    side.run("import_time.py", "package")
+    side.run_raw(["-c", stmt])
+    for _ in range(reps):
+        r = side.run("import_time.py", "package")
+        s["import_ms"].append(r["import_s"] * 1e3)
+        info = r
+        r = side.run("import_time.py", "user")
+        s["user_import_ms"].append(r["import_s"] * 1e3)
+        t0 = time.perf_counter()
+        side.run_raw(["-c", stmt])
+        s["process_wall_ms"].append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        side.run_raw(["-c", "pass"])
+        s["python_startup_ms"].append((time.perf_counter() - t0) * 1e3)
+    log(
+        f"  import: {_median(s['import_ms']):.1f} ms in-process, "
+        f"{_median(s['process_wall_ms']):.1f} ms process wall"
+    )
+    return _summarise(
+        s,
+        repeats=reps,
+        statement=stmt,
+        modules_loaded=info.get("modules_loaded"),
+        module_file=info.get("module_file"),
+    )
+
+
+def bench_memory(side: Side, reps: int, log) -> dict:
+    notes = []
+    n = MEMORY_N
+    s = {"peak_rss_mb": [], "rss_after_import_mb": [], "per_task_us": [], "build_ms": []}
+    info = {}
+    spent = 0.0
+    for n_try in (MEMORY_N, *MEMORY_FALLBACK_N):
+        n = n_try
+        try:
+            t0 = time.perf_counter()
+            r = side.run("chain.py", str(n), timeout=MEMORY_TIME_LIMIT_S)
+            spent += time.perf_counter() - t0
+            break
+        except BenchError as e:
+            if "timed out" not in str(e):
+                raise
+            notes.append(f"n={n} did not finish within {MEMORY_TIME_LIMIT_S:.0f}s; falling back")
+            log(f"  memory: n={n} timed out")
+    else:
+        raise BenchError(f"chain did not finish within {MEMORY_TIME_LIMIT_S:.0f}s even at n={n}")
+    for i in range(reps):
+        if i > 0:
+            if spent > MEMORY_TIME_LIMIT_S:
+                notes.append(f"stopped after {i} repetition(s) (time limit)")
+                break
+            t0 = time.perf_counter()
+            r = side.run("chain.py", str(n), timeout=MEMORY_TIME_LIMIT_S)
+            spent += time.perf_counter() - t0
+        s["peak_rss_mb"].append(r["peak_rss_mb"])
+        s["rss_after_import_mb"].append(r["rss_after_import_mb"] or 0.0)
+        s["per_task_us"].append(r["run_s"] / r["n"] * 1e6)
+        s["build_ms"].append(r["build_s"] * 1e3)
+        info = r
+        log(
+            f"  memory rep {i + 1}: n={n} peak {r['peak_rss_mb']:.0f} MB, {s['per_task_us'][-1]:.1f} us/task"
+        )
+    return _summarise(
+        s, n=n, repeats=len(s["peak_rss_mb"]), notes=notes, module_file=info.get("module_file")
+    )
+
+
+def bench_checkpoint(side: Side, reps: int, log) -> dict:
+    s = {"write_ms": [], "resume_ms": [], "size_kb": []}
+    info = {}
+    for i in range(reps):
+        outdir = Path(tempfile.mkdtemp(prefix="ckpt-", dir=side.workdir))
+        try:
+            r = side.run("checkpoint.py", str(CHECKPOINT_N), str(outdir))
+        finally:
+            shutil.rmtree(outdir, ignore_errors=True)
+        s["write_ms"].append(r["write_s"] * 1e3)
+        s["resume_ms"].append(r["resume_s"] * 1e3)
+        s["size_kb"].append(r["bytes"] / 1024.0)
+        info = r
+        log(
+            f"  checkpoint rep {i + 1}/{reps}: write {s['write_ms'][-1]:.1f} ms, resume {s['resume_ms'][-1]:.1f} ms"
+        )
+    return _summarise(s, n=CHECKPOINT_N, repeats=reps, module_file=info.get("module_file"))
+
+
+RUNNERS = {
+    "chain": bench_chain,
+    "parallel": bench_parallel,
+    "import": bench_import,
+    "memory": bench_memory,
+    "checkpoint": bench_checkpoint,
+}
+
+# Things seen while building the suite (about Graflow 0.2 itself, checked with cProfile).
+OBSERVATIONS = [
+    "Graflow's per-task cost grows with the length of the run: `ExecutionContext.mark_task_completed` "
+    "does `if task_id not in self.completed_tasks` on a list, so a run of N tasks is O(N²). Under "
+    "cProfile a 30,000-task chain spends ~4.6 s of 7.3 s there; hence the much higher per-task time "
+    "at 100,000 tasks than at 10,000.",
+    "Graflow's default `wf.execute(max_steps=10000)` would silently stop a 10,000+-task chain early "
+    "(no error); every program passes `max_steps=10**7` and checks that all tasks ran.",
+    "`import graflow` loads ~450 modules (mostly networkx, plus cloudpickle, cachetools, email, xml, ...) before any workflow exists.",
+]
+
+# (benchmark, metric, label, unit, target, target_value) -- all metrics are lower-is-better.
+ROWS = [
+    (
+        "chain",
+        "per_task_us",
+        f"chain of {CHAIN_N:,} no-op tasks: run time per task",
+        "µs",
+        "≤ 10 µs",
+        10.0,
+    ),
+    (
+        "chain",
+        "build_ms",
+        f"chain of {CHAIN_N:,}: build time (`with workflow` + `>>`)",
+        "ms",
+        "",
+        None,
+    ),
+    (
+        "parallel",
+        "per_task_us",
+        f"`src >> parallel({PARALLEL_N:,} tasks) >> sink`: run time per task",
+        "µs",
+        "≤ 30 µs",
+        30.0,
+    ),
+    ("parallel", "build_ms", f"parallel group of {PARALLEL_N:,}: build time", "ms", "", None),
+    ("import", "import_ms", "`import <pkg>` (in-process, fresh process)", "ms", "≤ 30 ms", 30.0),
+    (
+        "import",
+        "user_import_ms",
+        "`from <pkg> import task, workflow` (in-process)",
+        "ms",
+        "≤ 30 ms",
+        30.0,
+    ),
+    ("import", "process_wall_ms", '`python -c "import <pkg>"` process wall time', "ms", "", None),
+    (
+        "import",
+        "python_startup_ms",
+        '`python -c "pass"` (interpreter start-up, for reference)',
+        "ms",
+        "",
+        None,
+    ),
+    ("memory", "peak_rss_mb", "chain of {n}: peak RSS (build + run)", "MB", "< 500 MB", 500.0),
+    ("memory", "per_task_us", "chain of {n}: run time per task", "µs", "", None),
+    (
+        "checkpoint",
+        "write_ms",
+        f"checkpoint with {CHECKPOINT_N:,} channel keys: write",
+        "ms",
+        "",
+        None,
+    ),
+    (
+        "checkpoint",
+        "resume_ms",
+        f"checkpoint with {CHECKPOINT_N:,} channel keys: resume",
+        "ms",
+        "",
+        None,
+    ),
+    ("checkpoint", "size_kb", "checkpoint files, total size", "KB", "", None),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "µs":
+        return f"{value:.2f} µs" if value < 100 else f"{value:.0f} µs"
+    if unit == "ms":
+        return f"{value:.1f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    if unit == "KB":
+        return f"{value:.0f} KB" if value < 10240 else f"{value / 1024:.1f} MB"
+    return f"{value:.3g} {unit}"
+
+
+def _cell(entry: dict | None, metric: str, unit: str) -> str:
+    if entry is None:
+        return "not run"
+    if "error" in entry:
+        # The table gets the exception line only; latest.json has the traceback tail.
+        text = entry["error"].split(" | ")[-1].replace("|", "\\|").replace("\n", " ")
+        return f"**error**: `{text[:200]}`"
+    return _fmt(entry["metrics"].get(metric), unit)
+
+
+def _n_text(entries: dict, bench: str) -> str:
+    ns = sorted({e.get("n") for e in entries.values() if e and "n" in e}, reverse=True)
+    return " / ".join(f"{n:,}" for n in ns) if ns else f"{MEMORY_N:,}"
+
+
+def render_readme(data: dict) -> str:
+    res = data.get("results", {})
+    m = data.get("machine", {})
+    lines = [
+        "# Benchmarks: graflow_core vs Graflow 0.2",
+        "",
+        "<!-- Generated by benchmarks/run.py; edit the runner, not this file. -->",
+        "",
+        "Run everything (both sides, one run; creates the Graflow venv on first use):",
+        "",
+        "```",
+        "python3 benchmarks/run.py            # full run, ~5 minutes",
+        "python3 benchmarks/run.py --quick    # fewer repetitions",
+        "python3 benchmarks/run.py --only chain --only import   # a subset",
+        "python3 benchmarks/run.py --skip-graflow               # graflow_core only",
+        "```",
+        "",
+        f"Last run: {data.get('date', '?')}. Raw numbers, samples and errors: "
+        "[`results/latest.json`](results/latest.json).",
+        "",
+        "| metric | graflow_core | Graflow 0.2 | target | Graflow ÷ graflow_core |",
+        "|---|---|---|---|---|",
+    ]
+    for bench, metric, label, unit, target, target_value in ROWS:
+        entries = res.get(bench, {})
+        ours, theirs = entries.get(OURS), entries.get(THEIRS)
+        if "{n}" in label:
+            label = label.format(n=_n_text(entries, bench))
+        ratio = ""
+        try:
+            a = ours["metrics"][metric]
+            b = theirs["metrics"][metric]
+            if a and b and ours.get("n", 0) == theirs.get("n", 0):
+                ratio = f"{b / a:.1f}×"
+            elif a and b:
+                ratio = "(different n)"
+        except (KeyError, TypeError):
+            pass
+        ours_cell = _cell(ours, metric, unit)
+        if target_value is not None and ours and "metrics" in ours:
+            v = ours["metrics"].get(metric)
+            if v is not None:
+                ours_cell += " ✅" if v <= target_value else " ❌"
+        lines.append(
+            f"| {label} | {ours_cell} | {_cell(theirs, metric, unit)} | {target} | {ratio} |"
+        )
+    lines += ["", "Medians over fresh processes. Repetitions and sizes per benchmark:", ""]
+    for bench in BENCHMARKS:
+        for side in (OURS, THEIRS):
+            e = res.get(bench, {}).get(side)
+            if not e:
+                continue
+            bits = [f"measured {e.get('measured_at', '?')}"]
+            if "repeats" in e:
+                bits.append(f"{e['repeats']} repetition(s)")
+            if "n" in e:
+                bits.append(f"n={e['n']:,}")
+            if e.get("modules_loaded") is not None:
+                bits.append(f"{e['modules_loaded']} modules loaded by `import`")
+            bits += e.get("notes", [])
+            lines.append(f"- **{bench}**, {SIDE_LABEL[side]}: " + "; ".join(bits))
+    lines += [
+        "",
+        "## Observations",
+        "",
+        *[f"- {o}" for o in OBSERVATIONS],
+        "",
+        "## Machine",
+        "",
+        f"- CPUs (nproc): {m.get('nproc')}; CPU: {m.get('cpu_model', '?')}",
+        f"- OS: {m.get('platform', '?')}",
+    ]
+    for side in (OURS, THEIRS):
+        v = m.get("sides", {}).get(side)
+        if v:
+            lines.append(
+                f"- {SIDE_LABEL[side]}: Python {v.get('python')}, {v.get('version_info', '')}"
+            )
+    if m.get("git_commit"):
+        lines.append(f"- graflow_core commit: `{m['git_commit']}`")
+    lines += [
+        "",
+        "## Method",
+        "",
+        "- Every program in `benchmarks/programs/` is written once, against Graflow's API "
+        "(`from graflow.core.decorators import task`, ...). Graflow runs it unchanged in "
+        "`benchmarks/.envs/graflow02` (`pip install graflow==0.2.0`); graflow_core runs the same file "
+        "in `.venv` with only its import lines rewritten (`graflow` → `graflow_core`, "
+        "`import graflow` → `import graflow_core as graflow`). Each program checks that every task ran.",
+        '- `chain`: `N` tasks `task(id=f"t{i}")(noop)` built inside `with workflow("bench") as wf:` '
+        'and linked pairwise with `>>`; timed `wf.execute(start_node="t0", max_steps=10**7)`; '
+        "per-task = run time / N. Build time is reported separately.",
+        "- `parallel`: `src >> parallel(*members) >> sink` with default execution settings "
+        "(Graflow: thread pool of `cpu_count()` threads, one branch context per member); "
+        "per-task = run time / number of members.",
+        "- `import`: `time.perf_counter()` around the import statement inside a fresh process, "
+        'plus the wall time of a whole `python -c "import ..."` process as seen by the runner.',
+        "- `memory`: the `chain` program with N=100,000; `ru_maxrss` at the end of the process "
+        "(includes the interpreter and the imported packages). A side that needs more than "
+        f"{MEMORY_TIME_LIMIT_S:.0f} s falls back to a smaller N (noted above).",
+        "- `checkpoint`: a two-task workflow run with `ret_context=True` and "
+        f"`initial_channel` holding {CHECKPOINT_N:,} keys (small dicts); timed "
+        "`CheckpointManager.create_checkpoint(ctx, path=...)` and "
+        "`CheckpointManager.resume_from_checkpoint(pkl_path)`; the program checks the restored keys.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def machine_info(sides: dict[str, Side]) -> dict:
+    info = {
+        "nproc": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "runner_python": sys.version.split()[0],
+        "sides": {},
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        info["git_commit"] = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+    probe = (
+        "import sys, importlib.metadata as m\n"
+        "v = {}\n"
+        "for d in ('graflow', 'graflow-core', 'networkx', 'cloudpickle'):\n"
+        "    try: v[d] = m.version(d)\n"
+        "    except Exception: pass\n"
+        "print(sys.version.split()[0]); print(', '.join(f'{k} {x}' for k, x in v.items()))\n"
+    )
+    for key, side in sides.items():
+        if side.error:
+            continue
+        try:
+            out = side.run_raw(["-c", probe]).stdout.splitlines()
+            info["sides"][key] = {"python": out[0], "version_info": out[1] if len(out) > 1 else ""}
+        except BenchError as e:
+            info["sides"][key] = {"python": "?", "version_info": str(e)}
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"run only these benchmarks ({', '.join(BENCHMARKS)}); repeatable or comma-separated",
+    )
+    ap.add_argument("--skip-graflow", action="store_true", help="measure graflow_core only")
+    ap.add_argument(
+        "--ours-python",
+        default=str(ROOT / ".venv" / "bin" / "python"),
+        help="interpreter for graflow_core (default: .venv/bin/python)",
+    )
+    args = ap.parse_args(argv)
+
+    only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
+    unknown = [n for n in only if n not in BENCHMARKS]
+    if unknown:
+        ap.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
+    selected = [b for b in BENCHMARKS if not only or b in only]
+    repeats = QUICK_REPEATS if args.quick else REPEATS
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    sides: dict[str, Side] = {}
+    ours_py = Path(args.ours_python)
+    sides[OURS] = Side(OURS, ours_py, "graflow_core")
+    if not ours_py.exists():
+        sides[OURS].error = f"{ours_py} not found; run `python3 dev.py setup` first"
+    if not args.skip_graflow:
+        try:
+            sides[THEIRS] = Side(THEIRS, ensure_graflow_env(log), "graflow")
+        except (BenchError, subprocess.CalledProcessError, OSError) as e:
+            sides[THEIRS] = Side(THEIRS, GRAFLOW_ENV / "bin" / "python", "graflow")
+            sides[THEIRS].error = f"Graflow environment unavailable: {e}"
+
+    data = {}
+    if LATEST.exists():
+        try:
+            data = json.loads(LATEST.read_text())
+        except ValueError:
+            data = {}
+    now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    data["date"] = now
+    data["machine"] = machine_info(sides)
+    data.setdefault("results", {})
+
+    try:
+        for bench in selected:
+            for key, side in sides.items():
+                log(f"[{bench}] {SIDE_LABEL[key]}")
+                if side.error:
+                    entry = {"error": side.error}
+                else:
+                    t0 = time.perf_counter()
+                    try:
+                        entry = RUNNERS[bench](side, repeats[bench], log)
+                    except (BenchError, ValueError, KeyError, TypeError) as e:
+                        entry = {
+                            "error": f"{type(e).__name__}: {e}"
+                            if not isinstance(e, BenchError)
+                            else str(e)
+                        }
+                        log(f"  ERROR: {entry['error']}")
+                    entry["elapsed_s"] = round(time.perf_counter() - t0, 2)
+                entry["measured_at"] = now
+                data["results"].setdefault(bench, {})[key] = entry
+    finally:
+        for side in sides.values():
+            side.cleanup()
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = LATEST.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    tmp.replace(LATEST)
+    README.write_text(render_readme(data))
+    log(f"wrote {LATEST.relative_to(ROOT)} and {README.relative_to(ROOT)}")
+    print()
+    print("\n".join(ln for ln in README.read_text().splitlines() if ln.startswith("|")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
