@@ -1,3 +1,98 @@
-"""graflow_core: a small, fast workflow core with Graflow's programming model."""
+"""graflow_core: a small, fast workflow core with Graflow's programming model.
+
+The names of Graflow's top-level package are exported here, together with the other names
+Graflow users import from deep module paths (those paths exist too, with ``graflow`` replaced
+by ``graflow_core``).  Only the core programming model is imported eagerly; everything else
+loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graflow_core.core.context import ExecutionContext, TaskExecutionContext
+from graflow_core.core.decorators import task
+from graflow_core.core.retry import RetryPolicy
+from graflow_core.core.task import (
+    Executable,
+    ParallelGroup,
+    SequentialTask,
+    Task,
+    TaskWrapper,
+    chain,
+    parallel,
+)
+from graflow_core.core.workflow import WorkflowContext, workflow
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "WorkflowEngine": "graflow_core.core.engine",
+    "TaskGraph": "graflow_core.core.graph",
+    "CheckpointManager": "graflow_core.core.checkpoint",
+    "CheckpointMetadata": "graflow_core.core.checkpoint",
+    "TaskHandler": "graflow_core.core.handler",
+    "TaskResult": "graflow_core.core.handler",
+    "DirectTaskHandler": "graflow_core.core.handlers.direct",
+    "GroupExecutionPolicy": "graflow_core.core.handlers.group_policy",
+    "StrictGroupPolicy": "graflow_core.core.handlers.group_policy",
+    "BestEffortGroupPolicy": "graflow_core.core.handlers.group_policy",
+    "CriticalGroupPolicy": "graflow_core.core.handlers.group_policy",
+    "AtLeastNGroupPolicy": "graflow_core.core.handlers.group_policy",
+    "CoordinationBackend": "graflow_core.coordination.coordinator",
+    "GroupExecutor": "graflow_core.coordination.executor",
+    "MemoryChannel": "graflow_core.channels.memory_channel",
+    "TypedChannel": "graflow_core.channels.typed",
+    "ChannelFactory": "graflow_core.channels.factory",
+    "create_execution_context": "graflow_core.core.context",
+    "current_workflow_context": "graflow_core.core.workflow",
+    "clear_workflow_context": "graflow_core.core.workflow",
+    "GraflowError": "graflow_core.exceptions",
+    "GraflowRuntimeError": "graflow_core.exceptions",
+    "GraphCompilationError": "graflow_core.exceptions",
+    "DuplicateTaskError": "graflow_core.exceptions",
+    "CycleLimitExceededError": "graflow_core.exceptions",
+    "RetryLimitExceededError": "graflow_core.exceptions",
+    "ParallelGroupError": "graflow_core.exceptions",
+    "GraflowWorkflowCanceledError": "graflow_core.exceptions",
+    "MaxStepsExceededError": "graflow_core.exceptions",
+    "TaskNotFoundError": "graflow_core.exceptions",
+    "WorkflowDefinitionError": "graflow_core.exceptions",
+    "ConfigError": "graflow_core.exceptions",
+    "draw_ascii": "graflow_core.utils.graph",
+    "draw_mermaid": "graflow_core.utils.graph",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'graflow_core' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = [
+    "ExecutionContext",
+    "Executable",
+    "ParallelGroup",
+    "RetryPolicy",
+    "SequentialTask",
+    "Task",
+    "TaskExecutionContext",
+    "TaskWrapper",
+    "WorkflowContext",
+    "__version__",
+    "chain",
+    "parallel",
+    "task",
+    "workflow",
+    *_LAZY,
+]

@@ -1,0 +1,100 @@
+"""The ``@task`` decorator."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
+
+from graflow_core.core.task import TaskWrapper
+
+if TYPE_CHECKING:
+    from graflow_core.core.retry import RetryPolicy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def task(id_or_func: F) -> TaskWrapper: ...
+
+
+@overload
+def task(
+    id_or_func: str | None = None,
+    *,
+    id: str | None = None,
+    inject_context: bool = False,
+    inject_llm_client: bool = False,
+    inject_llm_agent: str | None = None,
+    handler: str | None = None,
+    resolve_keyword_args: bool = True,
+    max_cycles: int | None = None,
+    max_retries: int | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> Callable[[F], TaskWrapper]: ...
+
+
+def task(
+    id_or_func: Any = None,
+    *,
+    id: str | None = None,
+    inject_context: bool = False,
+    inject_llm_client: bool = False,
+    inject_llm_agent: str | None = None,
+    handler: str | None = None,
+    resolve_keyword_args: bool = True,
+    max_cycles: int | None = None,
+    max_retries: int | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> Any:
+    """Turn a function into a task.
+
+    Forms: ``@task``, ``@task()``, ``@task("my_id")``, ``@task(id="my_id", ...)``.
+
+    Args:
+        id_or_func: the function (bare ``@task``) or the task id.
+        id: the task id (default: the function's ``__name__``).
+        inject_context: pass the ``TaskExecutionContext`` as first positional argument.
+        inject_llm_client: pass the context's LLM client as ``llm_client=``.
+        inject_llm_agent: pass the agent registered under this name as ``llm_agent=``.
+        handler: name of the :class:`TaskHandler` that executes the task (default "direct").
+        resolve_keyword_args: fill parameters from the channel (``"<name>.__result__"``,
+            then ``"<name>"``).
+        max_cycles: how many times the task may run in one workflow run.
+        max_retries: retries after a failure (ignored when ``retry_policy`` is given).
+        retry_policy: a :class:`RetryPolicy` with backoff; its ``max_retries`` wins.
+    """
+    options = {
+        "inject_context": inject_context,
+        "inject_llm_client": inject_llm_client,
+        "inject_llm_agent": inject_llm_agent,
+        "handler_type": handler,
+        "resolve_keyword_args": resolve_keyword_args,
+        "max_cycles": max_cycles,
+        "max_retries": max_retries,
+        "retry_policy": retry_policy,
+    }
+
+    def make(func: Callable[..., Any], task_id: str | None) -> TaskWrapper:
+        if task_id is None:
+            task_id = getattr(func, "__name__", None)
+            if not task_id or task_id == "<lambda>":
+                import uuid
+
+                task_id = str(uuid.uuid4().int) if not task_id else f"lambda_{uuid.uuid4().hex[:8]}"
+        return TaskWrapper(task_id, func, **options)
+
+    if id_or_func is not None and not isinstance(id_or_func, str):
+        if not callable(id_or_func):
+            from graflow_core.exceptions import WorkflowDefinitionError
+
+            raise WorkflowDefinitionError(
+                f"@task needs a function or a task id string, got {id_or_func!r} "
+                f"({type(id_or_func).__name__})."
+            )
+        return make(id_or_func, id)
+
+    task_id = id_or_func if id_or_func is not None else id
+
+    def decorator(func: F) -> TaskWrapper:
+        return make(func, task_id)
+
+    return decorator

@@ -1,0 +1,1 @@
+"""Task queues: the FIFO of task ids that the engine executes."""

@@ -1,0 +1,1 @@
+"""Tracers: observers of a run (Graflow-compatible)."""

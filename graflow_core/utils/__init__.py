@@ -1,0 +1,1 @@
+"""Utilities of graflow_core that are not on the engine's hot path (graph drawing, ...)."""
