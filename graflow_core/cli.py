@@ -21,6 +21,7 @@ import argparse
 import importlib.machinery
 import importlib.util
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -301,6 +302,21 @@ def _task_functions(wf: WorkflowContext) -> dict[Any, list[str]]:
     return codes
 
 
+def _all_task_ids(wf: WorkflowContext) -> list[str]:
+    """Every node id of the workflow, then the ids of group members that are not nodes."""
+    ids = [str(n) for n in wf.graph.nodes]
+    for codes_ids in _task_functions(wf).values():
+        ids.extend(i for i in codes_ids if i not in ids)
+    return ids
+
+
+def _clean_member_error(message: str | None) -> str:
+    """``"An error occurred: X (caused by X)"`` (Graflow's wrapper text) -> ``"X"``."""
+    text = _one_line(message or "?")
+    match = re.fullmatch(r"An error occurred: (.*) \(caused by \1\)", text)
+    return match.group(1) if match else text
+
+
 def _failure_message(exc: BaseException, wf: WorkflowContext, file: Path, shown: str) -> str:
     from graflow_core.exceptions import (
         GraflowRuntimeError,
@@ -352,7 +368,7 @@ def _failure_message(exc: BaseException, wf: WorkflowContext, file: Path, shown:
     where = f"workflow '{wf.name}' failed"
     if group is not None and task_id is None:
         failed = ", ".join(
-            f"{tid}: {_one_line(msg or '?')}" for tid, msg in list(group.failed_tasks)[:5]
+            f"{tid}: {_clean_member_error(msg)}" for tid, msg in list(group.failed_tasks)[:5]
         )
         where += f" in parallel group '{group.group_id}'"
         detail = f"{len(group.failed_tasks)} member(s) failed ({failed})"
@@ -361,7 +377,10 @@ def _failure_message(exc: BaseException, wf: WorkflowContext, file: Path, shown:
         where += f" in task {task_id if task_id.startswith(chr(39)) else repr(task_id)}"
     if location:
         where += f" ({location})"
-    return f"{where}: {prefix}{_describe(root)}"
+    hint = ""
+    if any(type(e).__name__ == "MaxStepsExceededError" for e in chain):
+        hint = " (graflow run: raise the limit with --max-steps N)"
+    return f"{where}: {prefix}{_describe(root)}{hint}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,6 +497,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise CLIError(message, code=EXIT_FAILED, exc=exc) from exc
     if args.json:
         completed = [str(t) for t in getattr(exec_context, "completed_tasks", [])]
+        # Members of parallel groups run in branches; their results are in the channel too.
+        missing = object()
+        results = {}
+        for task_id in [*completed, *_all_task_ids(wf)]:
+            value = exec_context.get_result(task_id, missing)
+            if value is not missing and task_id not in results:
+                results[task_id] = value
         _print_json(
             {
                 "workflow": wf.name,
@@ -486,7 +512,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "result": result,
                 "steps": getattr(exec_context, "steps", None),
                 "completed_tasks": completed,
-                "results": {t: exec_context.get_result(t) for t in completed},
+                "results": results,
             }
         )
     else:

@@ -180,5 +180,8 @@ class TaskNotFoundError(GraphCompilationError):
         self.task_id = task_id
 
 
-class WorkflowDefinitionError(GraphCompilationError):
-    """A workflow is built wrongly (a non-callable task, an edge across workflows, ...)."""
+class WorkflowDefinitionError(GraphCompilationError, TypeError):
+    """A workflow is built wrongly (a non-callable task, an edge across workflows, ...).
+
+    Also a ``TypeError``, which is what Graflow raises for the same mistakes.
+    """

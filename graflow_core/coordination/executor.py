@@ -100,5 +100,7 @@ class GroupExecutor:
                 )
                 continue
             now = time.time()
-            results[member.task_id] = TaskResult(member.task_id, True, None, None, now - started, now)
+            results[member.task_id] = TaskResult(
+                member.task_id, True, None, None, now - started, now
+            )
         policy_instance.on_group_finished(group_id, tasks, results, execution_context)

@@ -8,6 +8,7 @@ never leaves a half-written checkpoint under the real name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -282,8 +283,6 @@ def _write_atomic(path: str, payload: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise

@@ -71,9 +71,7 @@ class TaskExecutionContext:
     @property
     def max_retries(self) -> int:
         """This task's retry budget."""
-        return self.execution_context.retry_controller.get_max_retries_for_node(
-            self._base_task_id
-        )
+        return self.execution_context.retry_controller.get_max_retries_for_node(self._base_task_id)
 
     @property
     def trace_id(self) -> str:
@@ -649,7 +647,7 @@ class ExecutionContext:
             if merge is not None:
                 merge(sub_context.channel)
             else:
-                for key in sub_context.channel.keys():
+                for key in sub_context.channel.keys():  # noqa: SIM118 - Channel API
                     self.channel.set(key, sub_context.channel.get(key))
         self.steps += sub_context.steps
         self.cycle_controller.cycle_counts.update(sub_context.cycle_controller.cycle_counts)

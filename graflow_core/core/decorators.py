@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from graflow_core.core.task import TaskWrapper
 
@@ -62,16 +63,6 @@ def task(
         max_retries: retries after a failure (ignored when ``retry_policy`` is given).
         retry_policy: a :class:`RetryPolicy` with backoff; its ``max_retries`` wins.
     """
-    options = {
-        "inject_context": inject_context,
-        "inject_llm_client": inject_llm_client,
-        "inject_llm_agent": inject_llm_agent,
-        "handler_type": handler,
-        "resolve_keyword_args": resolve_keyword_args,
-        "max_cycles": max_cycles,
-        "max_retries": max_retries,
-        "retry_policy": retry_policy,
-    }
 
     def make(func: Callable[..., Any], task_id: str | None) -> TaskWrapper:
         if task_id is None:
@@ -80,7 +71,18 @@ def task(
                 import uuid
 
                 task_id = str(uuid.uuid4().int) if not task_id else f"lambda_{uuid.uuid4().hex[:8]}"
-        return TaskWrapper(task_id, func, **options)
+        return TaskWrapper(
+            task_id,
+            func,
+            inject_context=inject_context,
+            inject_llm_client=inject_llm_client,
+            inject_llm_agent=inject_llm_agent,
+            handler_type=handler,
+            resolve_keyword_args=resolve_keyword_args,
+            max_cycles=max_cycles,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+        )
 
     if id_or_func is not None and not isinstance(id_or_func, str):
         if not callable(id_or_func):

@@ -113,13 +113,11 @@ class WorkflowEngine:
         joins_version = graph._version
         from graflow_core.core.context import TaskExecutionContext
 
-
         last_result: Any = None
-        task_id: str | None
-        if start_task_id is not None:
-            task_id = start_task_id
-        else:
-            task_id = queue.popleft() if queue else None
+        task_id: str | None = start_task_id
+        if task_id is None and queue:
+            task_id = queue.popleft()
+
         pending_task = start_task
 
         while task_id is not None:
@@ -151,7 +149,7 @@ class WorkflowEngine:
             if tracing:
                 tracer.on_task_start(task, ctx)
             stack.append(task_ctx)
-            task._execution_context = ctx  # type: ignore[union-attr]
+            task._execution_context = ctx
             error: Exception | None = None
             result: Any = None
             try:
@@ -160,7 +158,8 @@ class WorkflowEngine:
                         if type(task) is TaskWrapper:
                             result = task._invoke(ctx, (), {})
                         elif isinstance(task, ParallelGroup):
-                            result = task._run_with(ctx, self)
+                            task._run_with(ctx, self)
+
                         else:
                             result = task.run()
                     except Exception as exc:

@@ -78,7 +78,7 @@ class TaskGraph:
             if existing is None:  # a bare edge endpoint gets its task
                 self._tasks[node_id] = task
                 return
-            if skip_if_exists or existing is task:
+            if skip_if_exists:
                 return
             raise DuplicateTaskError(
                 node_id,
@@ -124,9 +124,7 @@ class TaskGraph:
             raise KeyError(f"Node '{old_task_id}' not found in graph")
         if new_task_id in self._tasks:
             raise ValueError(f"Node '{new_task_id}' already exists in graph")
-        self._tasks = {
-            (new_task_id if k == old_task_id else k): v for k, v in self._tasks.items()
-        }
+        self._tasks = {(new_task_id if k == old_task_id else k): v for k, v in self._tasks.items()}
         succ: dict[str, list[str]] = {}
         pred: dict[str, list[str]] = {}
         for k in self._tasks:
@@ -218,11 +216,11 @@ class TaskGraph:
         return list(self._pred.get(node, ()))
 
     def get_parallel_group_members(self, group_id: str) -> list[str]:
-        """Member ids of the parallel group ``group_id``."""
-        group = self.get_node(group_id)
+        """Member ids of the parallel group ``group_id`` (``[]`` for any other node)."""
+        group = self._tasks.get(group_id)
         tasks = getattr(group, "tasks", None)
         if tasks is None or not hasattr(group, "with_execution"):
-            raise ValueError(f"Node '{group_id}' is not a parallel group")
+            return []
         return [t.task_id for t in tasks]
 
     def detect_cycles(self, limit: int = 1000) -> list[list[str]]:
@@ -236,8 +234,8 @@ class TaskGraph:
             path = [start]
             on_path = {start}
             while stack:
-                node, it = stack[-1]
-                nxt = next(it, None)
+                nxt = next(stack[-1][1], None)
+
                 if nxt is None:
                     stack.pop()
                     on_path.discard(path.pop())

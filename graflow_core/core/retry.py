@@ -65,7 +65,8 @@ class RetryPolicy:
 
     def __repr__(self) -> str:
         return (
-            f"RetryPolicy(max_retries={self.max_retries}, initial_interval={self.initial_interval}, "
+            f"RetryPolicy(max_retries={self.max_retries}, "
+            f"initial_interval={self.initial_interval}, "
             f"backoff_factor={self.backoff_factor}, max_interval={self.max_interval}, "
             f"jitter={self.jitter})"
         )

@@ -7,10 +7,11 @@ bookkeeping value that ``>>`` returns (never a graph node).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.workflow import (
     WorkflowContext,
@@ -243,7 +244,9 @@ class TaskWrapper(Executable):
                 f"Task ids must be non-empty strings, got {task_id!r} for {func!r}."
             )
         if max_cycles is not None and (not isinstance(max_cycles, int) or max_cycles < 1):
-            raise ConfigError(f"Task '{task_id}': max_cycles must be an int >= 1, got {max_cycles!r}")
+            raise ConfigError(
+                f"Task '{task_id}': max_cycles must be an int >= 1, got {max_cycles!r}"
+            )
         if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
             raise ConfigError(
                 f"Task '{task_id}': max_retries must be an int >= 0, got {max_retries!r}"
@@ -267,10 +270,8 @@ class TaskWrapper(Executable):
                 value = getattr(func, attr)
             except AttributeError:
                 continue
-            try:
+            with contextlib.suppress(AttributeError, TypeError):
                 setattr(self, attr, value)
-            except (AttributeError, TypeError):
-                pass
         if register_to_context:
             self._register_to_context()
 
@@ -366,7 +367,13 @@ class TaskWrapper(Executable):
         if self.inject_llm_client:
             call_kwargs["llm_client"] = exec_context.llm_client
         if self.inject_llm_agent:
-            call_kwargs["llm_agent"] = exec_context.get_llm_agent(self.inject_llm_agent)
+            try:
+                call_kwargs["llm_agent"] = exec_context.get_llm_agent(self.inject_llm_agent)
+            except KeyError as exc:
+                raise RuntimeError(
+                    f"Task '{self._task_id}' needs LLM agent '{self.inject_llm_agent}', which is "
+                    f"not registered: call wf.register_llm_agent('{self.inject_llm_agent}', ...)"
+                ) from exc
         if kwargs:
             call_kwargs.update(kwargs)
         if self.inject_context:
@@ -382,9 +389,15 @@ class TaskWrapper(Executable):
     def __reduce__(self) -> Any:
         module = self.__dict__.get("__module__")
         qualname = self.__dict__.get("__qualname__")
-        if module and qualname and module != "__main__" and "<locals>" not in qualname:
-            if _lookup(module, qualname) is self:
-                return (_import_task, (module, qualname))
+        if (
+            module
+            and qualname
+            and module != "__main__"
+            and "<locals>" not in qualname
+            and _lookup(module, qualname) is self
+        ):
+            return (_import_task, (module, qualname))
+
         return (
             _rebuild_task_wrapper,
             (
@@ -606,6 +619,7 @@ class ParallelGroup(Executable):
         return self._run_with(self.get_execution_context(), None)
 
     def _run_with(self, exec_context: ExecutionContext, engine: WorkflowEngine | None) -> None:
+        """Run the members with ``engine`` (so its registered handlers apply to them)."""
         from graflow_core.coordination.executor import GroupExecutor
 
         config = self._execution_config

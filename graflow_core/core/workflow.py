@@ -63,7 +63,7 @@ class WorkflowContext:
     def add_node(self, name: str, task: Executable, skip_if_exists: bool = False) -> None:
         """Add ``task`` to the graph under ``name``."""
         self.graph.add_node(task, name, skip_if_exists=skip_if_exists)
-        task._workflow = self
+        task._owner = self
 
     def add_edge(self, from_node: str, to_node: str) -> None:
         """Add the edge ``from_node -> to_node``."""

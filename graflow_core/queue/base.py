@@ -141,7 +141,7 @@ class TaskQueue(ABC):
         for key in self.metrics:
             self.metrics[key] = 0
 
-    def notify_task_completion(
+    def notify_task_completion(  # noqa: B027 - optional hook, deliberately a no-op
         self,
         task_id: str,
         success: bool,
@@ -149,5 +149,3 @@ class TaskQueue(ABC):
         error_message: str | None = None,
     ) -> None:
         """Hook for distributed queues; the local queue ignores it."""
-
-

@@ -50,16 +50,7 @@ class LocalTaskQueue(TaskQueue):
             executable = ctx.graph.get_node(task_id)
         except KeyError:
             executable = Task(task_id, register_to_context=False)
-        retry = ctx.retry_controller
-        last_error = retry.last_errors.get(task_id)
-        return TaskSpec(
-            executable,
-            ctx,
-            retry_count=retry.retry_counts.get(task_id, 0),
-            max_retries=retry.get_max_retries_for_node(task_id),
-            last_error=str(last_error) if last_error is not None else None,
-            trace_id=ctx.trace_id,
-        )
+        return TaskSpec(executable, ctx, trace_id=ctx.trace_id)
 
     def is_empty(self) -> bool:
         """True when nothing is queued."""

@@ -21,9 +21,7 @@ class Tracer:
     def on_workflow_start(self, name: str, context: ExecutionContext) -> None:
         """A root run starts."""
 
-    def on_workflow_end(
-        self, name: str, context: ExecutionContext, result: Any = None
-    ) -> None:
+    def on_workflow_end(self, name: str, context: ExecutionContext, result: Any = None) -> None:
         """A root run ended (also after a failure)."""
 
     def on_task_queued(self, task: Executable, context: ExecutionContext) -> None:
