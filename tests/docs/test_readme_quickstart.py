@@ -1,0 +1,34 @@
+"""The README's quick start must run as printed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readme_quick_start_runs_and_prints_the_documented_result(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert match, "README has no python block"
+    script = tmp_path / "quickstart.py"
+    script.write_text(match.group(1), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "total=6 max=3"
+
+
+def test_main_demo_runs_and_resumes_identically() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "tasks run after resume  : ['report']" in out.stdout
+    assert "identical to step 1     : True" in out.stdout
