@@ -1,0 +1,28 @@
+"""Shared fixtures for the graflow_core test-suite."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _clear_workflow_context() -> None:
+    try:
+        from graflow_core.core.workflow import clear_workflow_context
+    except ImportError:  # pragma: no cover - the core is not importable yet
+        return
+    clear_workflow_context()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workflow_context():
+    """Every test starts and ends without a current workflow context."""
+    _clear_workflow_context()
+    yield
+    _clear_workflow_context()
+
+
+@pytest.fixture
+def chdir_tmp(tmp_path, monkeypatch):
+    """Run the test inside its own temporary directory (checkpoint files land there)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

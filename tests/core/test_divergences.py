@@ -1,0 +1,528 @@
+"""graflow_core's deliberate divergences from Graflow (brief + reference "Our decisions").
+
+1. fan-in joins run once after all forward predecessors; back edges trigger loops; a join that
+   only some predecessors reached is skipped and listed in ``ExecutionContext.skipped_tasks``.
+2. dynamic tasks created during a run keep the static successors, with or without an active
+   ``with workflow()`` block; ``next_iteration`` runs the successors once, after the last iteration.
+3. reaching ``max_steps`` with work still queued raises ``MaxStepsExceededError``.
+4. parallel-group members are never start-node candidates.
+5. custom task handlers registered on the workflow work through ``wf.execute()`` and inside groups.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from graflow_core.core.context import ExecutionContext
+from graflow_core.core.decorators import task
+from graflow_core.core.engine import WorkflowEngine
+from graflow_core.core.handler import TaskHandler
+from graflow_core.core.task import Task, TaskWrapper
+from graflow_core.core.workflow import workflow
+from graflow_core.exceptions import GraflowRuntimeError
+
+pytestmark = pytest.mark.usefixtures("chdir_tmp")
+
+
+def recorder(order, name, value=None):
+    def fn():
+        order.append(name)
+        return name if value is None else value
+
+    fn.__name__ = name
+    return task(name)(fn)
+
+
+# --- 1. fan-in joins -------------------------------------------------------------------------
+
+
+def test_edge_built_diamond_runs_join_once():
+    order = []
+    with workflow("diamond") as wf:
+        a, b, c, d = (recorder(order, n) for n in "abcd")
+        a >> b
+        a >> c
+        b >> d
+        c >> d
+    result, ctx = wf.execute("a", ret_context=True)
+    assert order == ["a", "b", "c", "d"]
+    assert result == "d"
+    assert ctx.steps == 4
+
+
+def test_join_waits_for_all_predecessors_of_unequal_length():
+    order = []
+    with workflow("unequal") as wf:
+        s, x1, x2, x3, y, j = (recorder(order, n) for n in ("s", "x1", "x2", "x3", "y", "j"))
+        s >> x1 >> x2 >> x3 >> j
+        s >> y >> j
+    wf.execute("s")
+    assert order.count("j") == 1
+    assert order[-1] == "j"
+    assert set(order) == {"s", "x1", "x2", "x3", "y", "j"}
+
+
+def test_join_sees_all_predecessor_results():
+    with workflow("join_results") as wf:
+
+        @task
+        def src():
+            return 1
+
+        @task
+        def left(src):
+            return src + 10
+
+        @task
+        def right(src):
+            return src + 100
+
+        @task
+        def join(left, right):
+            return left + right
+
+        src >> left >> join
+        src >> right >> join
+    assert wf.execute("src") == 112
+
+
+def test_group_diamond_runs_join_once():
+    order = []
+    with workflow("gdiamond") as wf:
+        a, b, c, d = (recorder(order, n) for n in "abcd")
+        a >> (b | c) >> d
+    wf.execute("a")
+    assert order.count("d") == 1
+    assert order[-1] == "d"
+
+
+def test_group_and_edge_predecessors_join_once():
+    order = []
+    with workflow("mixed") as wf:
+        s, b, c, e, j = (recorder(order, n) for n in ("s", "b", "c", "e", "j"))
+        s >> (b | c) >> j
+        s >> e >> j
+    wf.execute("s")
+    assert order.count("j") == 1
+    assert order[-1] == "j"
+
+
+def test_back_edge_loop_still_runs():
+    order = []
+    with workflow("loop") as wf:
+        start = recorder(order, "start")
+
+        @task(inject_context=True)
+        def agent(ctx):
+            order.append("agent")
+            if ctx.cycle_count >= 3:
+                ctx.terminate_workflow("done")
+
+        tool = recorder(order, "tool")
+        start >> agent >> tool >> agent
+    wf.execute("start")
+    assert order == ["start", "agent", "tool", "agent", "tool", "agent"]
+
+
+def test_back_edge_loop_bounded_by_max_cycles_check():
+    order = []
+    with workflow("loop2") as wf:
+        start = recorder(order, "start")
+
+        @task(inject_context=True, max_cycles=3)
+        def agent(ctx):
+            order.append("agent")
+            if not ctx.can_iterate():
+                ctx.terminate_workflow("budget")
+
+        tool = recorder(order, "tool")
+        start >> agent >> tool >> agent
+    wf.execute("start")
+    assert order.count("agent") == 3
+
+
+def test_loop_with_goto_exit():
+    """A static loop (check -> body -> check) left through a goto to an isolated node."""
+    order = []
+    with workflow("loop_exit") as wf:
+        start = recorder(order, "start")
+
+        @task(inject_context=True)
+        def check(ctx):
+            order.append("check")
+            if ctx.cycle_count >= 3:
+                ctx.next_task(finish, goto=True)
+
+        body = recorder(order, "body")
+        finish = recorder(order, "finish")
+        start >> check >> body >> check
+    assert wf.execute("start") == "finish"
+    assert order == ["start", "check", "body", "check", "body", "check", "finish"]
+
+
+def test_partially_reached_join_is_skipped():
+    order = []
+    with workflow("skip") as wf:
+        a = recorder(order, "a")
+        b = recorder(order, "b")
+
+        @task(inject_context=True)
+        def c(ctx):
+            order.append("c")
+            ctx.next_task(side)  # existing node: implicit goto, c's successors are skipped
+
+        side = recorder(order, "side")
+        d = recorder(order, "d")
+        a >> b >> d
+        a >> c >> d
+    result, ctx = wf.execute("a", ret_context=True)
+    assert "d" not in order
+    assert "side" in order
+    assert "d" in ctx.skipped_tasks
+
+
+def test_skipped_tasks_empty_on_full_run():
+    order = []
+    with workflow("noskip") as wf:
+        a, b, c, d = (recorder(order, n) for n in "abcd")
+        a >> b >> d
+        a >> c >> d
+    _, ctx = wf.execute("a", ret_context=True)
+    assert "d" not in ctx.skipped_tasks
+    assert len(ctx.skipped_tasks) == 0
+
+
+def test_join_runs_again_on_next_activation():
+    """Each activation of a join (both predecessors re-run) runs it once more."""
+    order = []
+    with workflow("reactivate") as wf:
+        s = recorder(order, "s")
+        b = recorder(order, "b")
+        c = recorder(order, "c")
+
+        @task(inject_context=True)
+        def j(ctx):
+            order.append("j")
+            if ctx.cycle_count < 2:
+                ctx.next_task(s, goto=True)
+
+        s >> b >> j
+        s >> c >> j
+    wf.execute("s")
+    assert order.count("j") == 2
+    assert order.count("s") == 2
+
+
+# --- 2. dynamic tasks ------------------------------------------------------------------------
+
+
+def test_next_task_inside_workflow_block_keeps_successors():
+    order = []
+    with workflow("inblock") as wf:
+
+        @task(inject_context=True)
+        def a(ctx):
+            order.append("a")
+
+            @task
+            def dyn():
+                order.append("dyn")
+
+            ctx.next_task(dyn)
+
+        b = recorder(order, "b")
+        a >> b
+        wf.execute("a")  # executed while the block is active
+    assert order == ["a", "dyn", "b"]
+
+
+def test_next_task_taskwrapper_inside_workflow_block_keeps_successors():
+    order = []
+    with workflow("inblock2") as wf:
+
+        @task(inject_context=True)
+        def a(ctx):
+            order.append("a")
+            ctx.next_task(TaskWrapper("dyn", lambda: order.append("dyn")))
+
+        b = recorder(order, "b")
+        a >> b
+        wf.execute("a")
+    assert order == ["a", "dyn", "b"]
+
+
+def test_goto_true_inside_workflow_block_skips_successors():
+    order = []
+    with workflow("inblock3") as wf:
+
+        @task(inject_context=True)
+        def a(ctx):
+            order.append("a")
+
+            @task
+            def dyn():
+                order.append("dyn")
+
+            ctx.next_task(dyn, goto=True)
+
+        b = recorder(order, "b")
+        a >> b
+        wf.execute("a")
+    assert order == ["a", "dyn"]
+
+
+def test_next_task_existing_node_inside_block_is_goto():
+    order = []
+    with workflow("inblock4") as wf:
+
+        @task(inject_context=True)
+        def a(ctx):
+            order.append("a")
+            ctx.next_task(side)
+
+        b = recorder(order, "b")
+        side = recorder(order, "side")
+        a >> b
+        wf.execute("a")
+    assert order == ["a", "side"]
+
+
+@pytest.mark.parametrize("inside_block", [True, False])
+def test_next_iteration_successors_run_once_after_last_iteration(inside_block):
+    order = []
+    with workflow("iter") as wf:
+
+        @task(inject_context=True)
+        def refine(ctx):
+            order.append(("refine", ctx.cycle_count))
+            if ctx.cycle_count < 3:
+                ctx.next_iteration()
+            return ctx.cycle_count
+
+        @task
+        def publish():
+            order.append("publish")
+            return "published"
+
+        refine >> publish
+        if inside_block:
+            result = wf.execute("refine")
+    if not inside_block:
+        result = wf.execute("refine")
+    assert order == [("refine", 1), ("refine", 2), ("refine", 3), "publish"]
+    assert result == "published"
+
+
+def test_next_iteration_successor_sees_last_iteration_state():
+    with workflow("iter_state") as wf:
+
+        @task(inject_context=True, max_cycles=4)
+        def refine(ctx):
+            ch = ctx.get_channel()
+            ch.set("draft", ctx.cycle_count)
+            if ctx.can_iterate():
+                ctx.next_iteration()
+
+        @task
+        def publish(draft):
+            return f"draft v{draft}"
+
+        refine >> publish
+        assert wf.execute("refine") == "draft v4"
+
+
+# --- 3. max_steps ----------------------------------------------------------------------------
+
+
+def test_max_steps_with_pending_work_raises():
+    from graflow_core.exceptions import MaxStepsExceededError
+
+    with workflow("unbounded") as wf:
+        a, b = Task("a"), Task("b")
+        a >> b >> a
+    with pytest.raises(MaxStepsExceededError) as info:
+        wf.execute("a", max_steps=20)
+    assert isinstance(info.value, GraflowRuntimeError)
+    assert "20" in str(info.value)
+
+
+def test_max_steps_error_on_low_level_engine():
+    from graflow_core.exceptions import MaxStepsExceededError
+
+    with workflow("unbounded2") as wf:
+        a, b, c = Task("a"), Task("b"), Task("c")
+        a >> b >> c
+    ctx = ExecutionContext.create(wf.graph, "a", max_steps=2)
+    with pytest.raises(MaxStepsExceededError):
+        WorkflowEngine().execute(ctx)
+    assert ctx.steps == 2
+
+
+def test_max_steps_not_raised_when_run_finishes_exactly():
+    with workflow("exact") as wf:
+        a, b = Task("a"), Task("b")
+        a >> b
+    assert wf.execute("a", max_steps=2) is None
+
+
+def test_terminate_before_max_steps_is_fine():
+    with workflow("term") as wf:
+        start = Task("start")
+
+        @task(inject_context=True)
+        def agent(ctx):
+            if ctx.cycle_count == 5:
+                ctx.terminate_workflow("ok")
+            return ctx.cycle_count
+
+        tool = Task("tool")
+        start >> agent >> tool >> agent
+    assert wf.execute("start", max_steps=100) == 5
+
+
+# --- 4. start-node detection -----------------------------------------------------------------
+
+
+def test_start_then_group_then_end_autodetects_start():
+    order = []
+    with workflow("tutorial_level3") as wf:
+        start = recorder(order, "start")
+        a = recorder(order, "a")
+        b = recorder(order, "b")
+        end = recorder(order, "end")
+        start >> (a | b) >> end
+    assert wf.graph.get_start_nodes() == ["start"]
+    assert wf.execute() == "end"
+    assert order[0] == "start" and order[-1] == "end"
+    assert sorted(order[1:3]) == ["a", "b"]
+
+
+def test_chained_group_members_not_start_candidates():
+    with workflow("members2") as wf:
+        s, x, y, z, e = (Task(n) for n in ("s", "x", "y", "z", "e"))
+        s >> ((x >> y) | z) >> e
+    assert wf.graph.get_start_nodes() == ["s"]
+
+
+def test_execution_context_create_skips_group_members():
+    with workflow("members3") as wf:
+        a, b = Task("a"), Task("b")
+        start = Task("start")
+        start >> (a | b)
+    ctx = ExecutionContext.create(wf.graph)
+    assert ctx.start_node == "start"
+
+
+# --- 5. custom handlers through wf.execute() and in groups -----------------------------------
+
+
+class TaggingHandler(TaskHandler):
+    def __init__(self):
+        self.calls = []
+
+    def execute_task(self, task, context):
+        self.calls.append(task.task_id)
+        try:
+            value = task.run()
+        except Exception as exc:
+            context.set_result(task.task_id, exc)
+            raise
+        value = f"tagged:{value}"
+        context.set_result(task.task_id, value)
+        return value
+
+
+def test_register_handler_on_workflow_used_by_execute():
+    handler = TaggingHandler()
+    with workflow("wfh") as wf:
+
+        @task(handler="tagging")
+        def special():
+            return "x"
+
+        @task
+        def after(special):
+            return special + "!"
+
+        special >> after
+    wf.register_handler("tagging", handler)
+    assert wf.execute("special") == "tagged:x!"
+    assert handler.calls == ["special"]
+
+
+def test_registered_handler_used_inside_parallel_group():
+    handler = TaggingHandler()
+    with workflow("wfh2") as wf:
+
+        @task(handler="tagging")
+        def m1():
+            return 1
+
+        @task
+        def m2():
+            return 2
+
+        @task
+        def join(m1, m2):
+            return [m1, m2]
+
+        (m1 | m2) >> join
+    wf.register_handler("tagging", handler)
+    assert wf.execute("ParallelGroup_1") == ["tagged:1", 2]
+    assert handler.calls == ["m1"]
+
+
+def test_registered_handler_used_inside_direct_parallel_group():
+    from graflow_core.coordination.coordinator import CoordinationBackend
+
+    handler = TaggingHandler()
+    with workflow("wfh3") as wf:
+
+        @task(handler="tagging")
+        def m1():
+            return 1
+
+        @task
+        def m2():
+            return 2
+
+        @task
+        def join(m1, m2):
+            return [m1, m2]
+
+        (m1 | m2).with_execution(backend=CoordinationBackend.DIRECT) >> join
+    wf.register_handler("tagging", handler)
+    assert wf.execute("ParallelGroup_1") == ["tagged:1", 2]
+
+
+def test_own_engine_handler_used_inside_parallel_group():
+    handler = TaggingHandler()
+    with workflow("wfh4") as wf:
+
+        @task(handler="tagging")
+        def m1():
+            return 1
+
+        @task
+        def m2():
+            return 2
+
+        g = m1 | m2
+    engine = WorkflowEngine()
+    engine.register_handler("tagging", handler)
+    ctx = ExecutionContext.create(wf.graph, g.task_id)
+    engine.execute(ctx)
+    assert ctx.get_result("m1") == "tagged:1"
+    assert handler.calls == ["m1"]
+
+
+def test_unregistered_handler_still_fails():
+    with workflow("wfh5") as wf:
+
+        @task(handler="missing_handler")
+        def t():
+            return 1
+
+    with pytest.raises(GraflowRuntimeError) as info:
+        wf.execute("t")
+    assert "missing_handler" in str(info.value)
