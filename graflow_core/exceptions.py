@@ -180,6 +180,10 @@ class TaskNotFoundError(GraphCompilationError):
         self.task_id = task_id
 
 
+class InvalidBackendError(ConfigError, ValueError):
+    """A parallel group names a coordination backend that does not exist."""
+
+
 class WorkflowDefinitionError(GraphCompilationError, TypeError):
     """A workflow is built wrongly (a non-callable task, an edge across workflows, ...).
 

@@ -469,15 +469,17 @@ class ExecutionContext:
         A task that is not yet part of the graph is added and the current task's successors
         still run; ``goto=True``, or a task already in the graph, skips them.
         """
-        from graflow_core.core.task import _check_operand
+        from graflow_core.core.task import SequentialTask, _check_operand
 
         _check_operand(executable, "next_task()")
+        if isinstance(executable, SequentialTask):
+            executable = executable.leftmost  # the rest follows through the chain's edges
+
         task_id = executable.task_id
-        graph = self.graph
-        is_new = graph._tasks.get(task_id) is None
+        is_new = self.graph.add_dynamic_node(executable)
         if is_new:
-            graph.add_node(executable, task_id)
             executable._pending_registration = False
+
         if goto or not is_new:
             self.goto_called = True
         self.task_queue._ids.append(task_id)
@@ -490,6 +492,19 @@ class ExecutionContext:
                 metadata={"goto": goto, "is_new": is_new},
             )
         return task_id
+
+    def _add_dynamic_node(self, executable: Executable) -> None:
+        """Add a task created during the run to the graph (it stays new for next_task)."""
+        if self.graph.add_dynamic_node(executable):
+            executable._pending_registration = False
+
+    def _new_group_id(self) -> str:
+        """A ``ParallelGroup_<n>`` id not used in the running graph."""
+        tasks = self.graph._tasks
+        n = len(tasks) + 1
+        while f"ParallelGroup_{n}" in tasks:
+            n += 1
+        return f"ParallelGroup_{n}"
 
     def next_iteration(self, data: Any = None, task_id: str | None = None) -> str:
         """Run the current task again; its static successors wait for the last iteration."""
@@ -517,7 +532,8 @@ class ExecutionContext:
 
         iteration = TaskWrapper(iteration_id, iteration_func, register_to_context=False)
         self._iteration_bases[iteration_id] = base_id
-        graph.add_node(iteration, iteration_id)
+        graph.add_dynamic_node(iteration)
+
         self.goto_called = True
         self.task_queue._ids.append(iteration_id)
         if self._tracing:

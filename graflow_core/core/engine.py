@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from graflow_core.core.context import TaskExecutionContext
 from graflow_core.core.handlers.direct import DirectTaskHandler
+
 from graflow_core.core.task import ParallelGroup, TaskWrapper
 from graflow_core.core.workflow import _running
 from graflow_core.exceptions import (
@@ -51,7 +53,7 @@ class WorkflowEngine:
 
         ``start_task_id`` runs that task first instead of dequeuing.
         """
-        token = _running.set(True)
+        token = _running.set(context)
         tracing = context._tracing and context.parent_context is None
         name = context.workflow_name or ""
         result: Any = None
@@ -74,7 +76,7 @@ class WorkflowEngine:
 
     def _run_branch(self, context: ExecutionContext, member: Executable) -> Any:
         """Run one parallel-group member (and what follows it) in its branch context."""
-        token = _running.set(True)
+        token = _running.set(context)
         try:
             result = self._run(context, member.task_id, member)
             _finish(context)
@@ -111,7 +113,6 @@ class WorkflowEngine:
         apply_settings = ctx._apply_task_settings
         joins = graph.join_predecessors()
         joins_version = graph._version
-        from graflow_core.core.context import TaskExecutionContext
 
         last_result: Any = None
         task_id: str | None = start_task_id

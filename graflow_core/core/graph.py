@@ -58,6 +58,9 @@ class TaskGraph:
         self._succ: dict[str, list[str]] = {}
         self._pred: dict[str, list[str]] = {}
         self._edge_count = 0
+        # Ids of nodes added while a workflow ran (next_task, next_iteration, chains built
+        # inside a task).  They stay "new" for next_task in later runs of the same graph.
+        self._dynamic: set[str] = set()
         # Bumped on every structural change; the engine caches its join analysis on it.
         self._version = 0
         self._join_cache: tuple[int, dict[str, frozenset[str]]] | None = None
@@ -89,6 +92,19 @@ class TaskGraph:
         self._succ[node_id] = []
         self._pred[node_id] = []
         self._version += 1
+
+    def add_dynamic_node(self, task: Executable) -> bool:
+        """Add (or replace) a node created at run time; False if a static node has its id."""
+        node_id = task.task_id
+        existing = self._tasks.get(node_id)
+        if existing is not None and node_id not in self._dynamic:
+            return False
+        if existing is None and node_id not in self._succ:
+            self._succ[node_id] = []
+            self._pred[node_id] = []
+        self._tasks[node_id] = task
+        self._dynamic.add(node_id)
+        return True
 
     def add_edge(self, from_node: str, to_node: str) -> None:
         """Add the edge ``from_node -> to_node`` (missing endpoints become bare nodes)."""
@@ -139,6 +155,8 @@ class TaskGraph:
         self._tasks.clear()
         self._succ.clear()
         self._pred.clear()
+        self._dynamic.clear()
+
         self._edge_count = 0
         self._version += 1
 

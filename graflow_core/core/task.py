@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 from graflow_core.core.workflow import (
     WorkflowContext,
     _registration_target,
+    _running,
     current_workflow_context,
 )
 from graflow_core.exceptions import (
     ConfigError,
     DuplicateTaskError,
     GraflowRuntimeError,
+    InvalidBackendError,
     WorkflowDefinitionError,
 )
 
@@ -101,6 +103,14 @@ class Executable(ABC):
         self._pending_registration = False
 
     def _add_dependency_edge(self, to_task: Executable) -> None:
+        running = _running.get()
+        if running is not None:
+            # Chaining inside a running task builds a dynamic sub-workflow in the running
+            # graph; its tasks still count as new for next_task().
+            for t in (self, to_task):
+                running._add_dynamic_node(t)
+            running.graph.add_edge(self.task_id, to_task.task_id)
+            return
         wf = current_workflow_context()
         self._ensure_registered(wf)
         to_task._ensure_registered(wf)
@@ -553,8 +563,12 @@ class ParallelGroup(Executable):
     def __init__(self, tasks: list[Executable], name: str | None = None) -> None:
         for t in tasks:
             _check_operand(t, "|")
-        wf = current_workflow_context()
-        self._task_id = wf.get_next_group_name()
+        running = _running.get()
+        if running is not None:
+            self._task_id = running._new_group_id()
+        else:
+            self._task_id = current_workflow_context().get_next_group_name()
+
         self.tasks: list[Executable] = list(tasks)
         self._execution_config: dict[str, Any] = {
             "backend": None,
@@ -603,7 +617,7 @@ class ParallelGroup(Executable):
                 CoordinationBackend(backend)
             except ValueError:
                 valid = ", ".join(repr(b.value) for b in CoordinationBackend)
-                raise ConfigError(
+                raise InvalidBackendError(
                     f"Parallel group '{self._task_id}': unknown backend {backend!r}; "
                     f"use one of {valid}"
                 ) from None

@@ -18,9 +18,12 @@ _current_context: contextvars.ContextVar[WorkflowContext | None] = contextvars.C
     "_current_context", default=None
 )
 
-# True while an engine runs tasks in this thread: tasks created then are *dynamic* (they are
-# passed to next_task) and do not register into the enclosing ``with workflow()`` block.
-_running: contextvars.ContextVar[bool] = contextvars.ContextVar("_graflow_running", default=False)
+# The ExecutionContext an engine is running in this thread (None outside a run).  Tasks created
+# during a run are *dynamic*: they do not register into the enclosing ``with workflow()`` block
+# but join the running graph when they are chained or passed to ``next_task``.
+_running: contextvars.ContextVar[ExecutionContext | None] = contextvars.ContextVar(
+    "_graflow_running", default=None
+)
 
 
 def _new_name() -> str:
@@ -265,8 +268,9 @@ def workflow(name: str, tracer: Any = None, prompt_manager: Any = None) -> Workf
 
 def _registration_target() -> WorkflowContext | None:
     """Where a newly created task registers: the active workflow, unless a run is going on."""
-    if _running.get():
+    if _running.get() is not None:
         return None
+
     return _current_context.get()
 
 

@@ -12,7 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from graflow_core.exceptions import ParallelGroupError
+from graflow_core.exceptions import ConfigError, ParallelGroupError
+
 
 if TYPE_CHECKING:
     from logging import Logger
@@ -34,10 +35,11 @@ def _log() -> Logger:
     return _logger
 
 
-class InvalidGroupPolicyError(ValueError, TypeError):
+class InvalidGroupPolicyError(ConfigError, ValueError, TypeError):
     """A group policy specification is not valid.
 
-    A ``ValueError`` like Graflow's errors for bad policy values; also a ``TypeError``, which
+    A :class:`ConfigError`; also a ``ValueError`` like Graflow's errors for bad policy
+    values, and a ``TypeError``, which
     Graflow raises for some bad inputs (a policy of the wrong type, ``"critical"`` or
     ``"at_least_n"`` given as a bare name), so ``except`` clauses written for either work.
     """
