@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.context import TaskExecutionContext
 from graflow_core.core.handlers.direct import DirectTaskHandler
-
 from graflow_core.core.task import ParallelGroup, TaskWrapper
 from graflow_core.core.workflow import _running
 from graflow_core.exceptions import (

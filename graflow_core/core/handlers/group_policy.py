@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from graflow_core.exceptions import ConfigError, ParallelGroupError
 
-
 if TYPE_CHECKING:
     from logging import Logger
 
