@@ -211,12 +211,13 @@ def test_at_least_n_too_large_names_value():
 
 
 def test_unknown_backend_name():
-    def build_and_run():
+    # The reference does not fix the error type here (Graflow: a ValueError when the group
+    # runs, wrapped by the engine); any Graflow error or ValueError naming the value will do.
+    with pytest.raises((ValueError, GraflowError)) as info:
         with workflow("badbackend") as wf:
             g = (Task("a") | Task("b")).with_execution(backend="carrier_pigeon")
         wf.execute(g.task_id)
-
-    _raises_value_error_naming("carrier_pigeon", build_and_run)
+    assert "carrier_pigeon" in str(info.value)
 
 
 # --- non-callables ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from graflow_core.core.checkpoint import CheckpointManager, CheckpointMetadata
 from graflow_core.core.context import ExecutionContext
 from graflow_core.core.decorators import task
 from graflow_core.core.engine import WorkflowEngine
+from graflow_core.core.task import TaskWrapper
 from graflow_core.core.workflow import workflow
 
 pytestmark = pytest.mark.usefixtures("chdir_tmp")
@@ -456,3 +457,85 @@ def test_private_helpers():
     assert cid.count("_") == 2
     assert cid.startswith(ctx.session_id + "_0_")
     assert CheckpointManager._resolve_base_path(ctx, "foo.pkl") == "foo"
+
+
+# --- checkpoints and dynamic tasks -----------------------------------------------------------
+
+
+def _iterating_workflow(base, deferred):
+    with workflow("iter_ckpt") as wf:
+
+        @task(inject_context=True, max_cycles=5)
+        def loop(ctx):
+            ch = ctx.get_channel()
+            ch.append("log", ctx.cycle_count)
+            if ctx.cycle_count == 2 and not ch.get("ckpt_done", False):
+                ch.set("ckpt_done", True)
+                ctx.checkpoint(path=base, deferred=deferred)
+            if ctx.can_iterate():
+                ctx.next_iteration()
+            return ctx.cycle_count
+
+    return wf
+
+
+def test_deferred_checkpoint_in_iteration_resumes_remaining_iterations(tmp_path):
+    base = str(tmp_path / "iter_def")
+    wf = _iterating_workflow(base, deferred=True)
+    full = wf.execute("loop")
+    assert full == 5
+    state = load_json(base + ".state.json")
+    assert len(state["pending_tasks"]) == 1
+    assert re.fullmatch(r"loop_cycle_2_[0-9a-f]{8}", state["pending_tasks"][0]["task_id"])
+    assert state["cycle_counts"] == {"loop": 2}
+    ctx, _ = CheckpointManager.resume_from_checkpoint(base)
+    assert ctx.execute() == full
+    assert ctx.get_channel().get("log") == [1, 2, 3, 4, 5]
+
+
+def test_immediate_checkpoint_in_iteration_reruns_that_iteration(tmp_path):
+    base = str(tmp_path / "iter_imm")
+    wf = _iterating_workflow(base, deferred=False)
+    full = wf.execute("loop")
+    state = load_json(base + ".state.json")
+    assert re.fullmatch(r"loop_cycle_1_[0-9a-f]{8}", state["resuming_task_id"])
+    ctx, _ = CheckpointManager.resume_from_checkpoint(base)
+    result = ctx.execute()
+    log = ctx.get_channel().get("log")
+    # the iteration re-runs from its start; its cycle count had already been incremented
+    assert log[:2] == [1, 2]
+    assert log[2] == 3
+    assert result == log[-1]
+    assert full == 5
+
+
+def test_checkpoint_with_pending_dynamic_task(tmp_path):
+    base = str(tmp_path / "dyn")
+    with workflow("dyn_ckpt") as wf:
+
+        @task(inject_context=True)
+        def spawner(ctx):
+            def spawned(ctx2):
+                ctx2.get_channel().append("log", "spawned")
+                return "S"
+
+            ctx.next_task(TaskWrapper("spawned", spawned, inject_context=True), goto=True)
+            ctx.checkpoint(path=base)
+
+    assert wf.execute("spawner") == "S"
+    state = load_json(base + ".state.json")
+    assert [p["task_id"] for p in state["pending_tasks"]] == ["spawned"]
+    ctx, _ = CheckpointManager.resume_from_checkpoint(base)
+    assert ctx.execute() == "S"
+    assert ctx.get_channel().get("log") == ["spawned"]
+
+
+def test_resume_counts_steps_against_same_max_steps(tmp_path):
+    base = str(tmp_path / "steps")
+    wf = _deferred_workflow(base)
+    wf.execute("a", max_steps=50)
+    ctx, _ = CheckpointManager.resume_from_checkpoint(base)
+    assert ctx.max_steps == 50
+    assert ctx.steps == 2
+    ctx.execute()
+    assert ctx.steps == 4

@@ -213,6 +213,191 @@ def test_join_runs_again_on_next_activation():
     assert order.count("s") == 2
 
 
+def test_join_after_retried_predecessor_runs_once():
+    order = []
+    with workflow("join_retry") as wf:
+        a = recorder(order, "a")
+
+        @task(max_retries=1)
+        def b():
+            order.append("b")
+            if order.count("b") == 1:
+                raise RuntimeError("transient")
+            return "b"
+
+        c = recorder(order, "c")
+        d = recorder(order, "d")
+        a >> b >> d
+        a >> c >> d
+    assert wf.execute("a") == "d"
+    assert order.count("d") == 1
+    assert order[-1] == "d"
+
+
+def test_join_after_iterating_predecessor_runs_once_after_last_iteration():
+    order = []
+    with workflow("join_iter") as wf:
+        a = recorder(order, "a")
+
+        @task(inject_context=True)
+        def b(ctx):
+            order.append(("b", ctx.cycle_count))
+            if ctx.cycle_count < 3:
+                ctx.next_iteration()
+
+        c = recorder(order, "c")
+        d = recorder(order, "d")
+        a >> b >> d
+        a >> c >> d
+    wf.execute("a")
+    assert order.count("d") == 1
+    assert order[-1] == "d"
+    assert order.index(("b", 3)) < order.index("d")
+
+
+def test_join_after_predecessor_with_dynamic_task():
+    order = []
+    with workflow("join_dyn") as wf:
+        a = recorder(order, "a")
+
+        @task(inject_context=True)
+        def b(ctx):
+            order.append("b")
+            ctx.next_task(TaskWrapper("extra", lambda: order.append("extra")))
+
+        c = recorder(order, "c")
+        d = recorder(order, "d")
+        a >> b >> d
+        a >> c >> d
+    wf.execute("a")
+    assert order.count("d") == 1
+    assert order[-1] == "d"
+    assert "extra" in order
+
+
+def test_join_inside_parallel_branch_runs_once():
+    order = []
+    with workflow("branch_join") as wf:
+        m1 = recorder(order, "m1")
+        x = recorder(order, "x")
+        y = recorder(order, "y")
+        j = recorder(order, "j")
+        m2 = recorder(order, "m2")
+        end = recorder(order, "end")
+        m1 >> x >> j
+        m1 >> y >> j
+        (m1 | m2) >> end
+    wf.execute("ParallelGroup_1")
+    assert order.count("j") == 1
+    assert order.index("j") > max(order.index("x"), order.index("y"))
+    assert order[-1] == "end"
+
+
+def test_resume_from_checkpoint_keeps_join_state(tmp_path):
+    """A deferred checkpoint taken after one join predecessor: the join still runs once on resume."""
+    from graflow_core.core.checkpoint import CheckpointManager
+
+    base = str(tmp_path / "join_ckpt")
+
+    def logged(name, checkpoint=False):
+        def fn(ctx):
+            ctx.get_channel().append("log", name)
+            if checkpoint:
+                ctx.checkpoint(path=base)
+            return name
+
+        fn.__name__ = name
+        return task(name, inject_context=True)(fn)
+
+    with workflow("join_ckpt") as wf:
+        a = logged("a")
+        b = logged("b", checkpoint=True)
+        c = logged("c")
+        d = logged("d")
+        a >> b >> d
+        a >> c >> d
+    full_result, full_ctx = wf.execute("a", ret_context=True)
+    assert full_ctx.get_channel().get("log") == ["a", "b", "c", "d"]
+
+    ctx, _ = CheckpointManager.resume_from_checkpoint(base)
+    assert ctx.get_channel().get("log") == ["a", "b"]
+    assert ctx.execute() == full_result == "d"
+    assert ctx.get_channel().get("log") == ["a", "b", "c", "d"]
+    assert "d" not in ctx.skipped_tasks
+
+
+def test_join_that_is_also_a_loop_entry():
+    """Forward predecessors are joined; the back edge from the loop body triggers immediately."""
+    order = []
+    with workflow("join_loop") as wf:
+        s = recorder(order, "s")
+        x = recorder(order, "x")
+
+        @task(inject_context=True)
+        def a(ctx):
+            order.append("a")
+
+        @task(inject_context=True)
+        def b(ctx):
+            order.append("b")
+            if ctx.execution_context.cycle_controller.get_cycle_count("a") >= 3:
+                ctx.terminate_workflow("done")
+
+        s >> a
+        s >> x >> a
+        a >> b >> a
+    wf.execute("s")
+    assert order == ["s", "x", "a", "b", "a", "b", "a", "b"]
+
+
+def test_join_waiting_on_terminated_branch_is_skipped():
+    order = []
+    with workflow("term_join") as wf:
+        a = recorder(order, "a")
+        b = recorder(order, "b")
+
+        @task(inject_context=True)
+        def c(ctx):
+            order.append("c")
+            ctx.terminate_workflow("stop")
+
+        d = recorder(order, "d")
+        a >> b >> d
+        a >> c >> d
+    _, ctx = wf.execute("a", ret_context=True)
+    assert "d" not in order
+    assert "d" in ctx.skipped_tasks
+
+
+def test_resume_inside_iteration_runs_successor_once_after_last_iteration(tmp_path):
+    from graflow_core.core.checkpoint import CheckpointManager
+
+    base = str(tmp_path / "iter_pub")
+    with workflow("iter_pub") as wf:
+
+        @task(inject_context=True, max_cycles=4)
+        def refine(ctx):
+            ch = ctx.get_channel()
+            ch.append("log", ("refine", ctx.cycle_count))
+            if ctx.cycle_count == 2:
+                ctx.checkpoint(path=base)
+            if ctx.can_iterate():
+                ctx.next_iteration()
+
+        @task(inject_context=True)
+        def publish(ctx):
+            ctx.get_channel().append("log", "publish")
+            return "published"
+
+        refine >> publish
+    full_result, full_ctx = wf.execute("refine", ret_context=True)
+    expected = [("refine", 1), ("refine", 2), ("refine", 3), ("refine", 4), "publish"]
+    assert full_ctx.get_channel().get("log") == expected
+    ctx, _ = CheckpointManager.resume_from_checkpoint(base)
+    assert ctx.execute() == full_result == "published"
+    assert ctx.get_channel().get("log") == expected
+
+
 # --- 2. dynamic tasks ------------------------------------------------------------------------
 
 
@@ -249,6 +434,28 @@ def test_next_task_taskwrapper_inside_workflow_block_keeps_successors():
         a >> b
         wf.execute("a")
     assert order == ["a", "dyn", "b"]
+
+
+@pytest.mark.parametrize("inside_block", [True, False])
+def test_dynamic_task_keeps_successors_on_every_run(inside_block):
+    """The dynamic node left in the shared graph by run 1 must not turn run 2 into a goto."""
+    order = []
+    with workflow("rerun") as wf:
+
+        @task(inject_context=True)
+        def a(ctx):
+            order.append("a")
+            ctx.next_task(TaskWrapper("dyn", lambda: order.append("dyn")))
+
+        b = recorder(order, "b")
+        a >> b
+        if inside_block:
+            wf.execute("a")
+            wf.execute("a")
+    if not inside_block:
+        wf.execute("a")
+        wf.execute("a")
+    assert order == ["a", "dyn", "b"] * 2
 
 
 def test_goto_true_inside_workflow_block_skips_successors():
