@@ -197,7 +197,7 @@ def test_critical_policy_unknown_member_names_it():
 
 
 def test_at_least_n_negative():
-    with pytest.raises(ValueError, match="-1|min_success"):
+    with pytest.raises(ValueError, match=r"-1|min_success"):
         AtLeastNGroupPolicy(-1)
 
 

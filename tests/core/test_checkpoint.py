@@ -83,7 +83,14 @@ def test_deferred_checkpoint_state_json(tmp_path):
     # successors were queued before the deferred checkpoint was written
     assert [p["task_id"] for p in state["pending_tasks"]] == ["c"]
     pending = state["pending_tasks"][0]
-    assert set(pending) >= {"task_id", "status", "created_at", "retry_count", "max_retries", "last_error"}
+    assert set(pending) >= {
+        "task_id",
+        "status",
+        "created_at",
+        "retry_count",
+        "max_retries",
+        "last_error",
+    }
     assert pending["status"] == "ready"
     assert pending["retry_count"] == 0
     assert pending["max_retries"] == 3
@@ -180,7 +187,9 @@ def test_default_checkpoint_path(chdir_tmp):
     _, ctx = wf.execute("a", ret_context=True)
     path = ctx.last_checkpoint_path
     rel = os.path.relpath(os.path.abspath(path), str(chdir_tmp))
-    pattern = rf"checkpoints{re.escape(os.sep)}{ctx.session_id}{re.escape(os.sep)}session_{ctx.session_id}_step_2_\d+\.pkl"
+    sep = re.escape(os.sep)
+    sid = ctx.session_id
+    pattern = rf"checkpoints{sep}{sid}{sep}session_{sid}_step_2_\d+\.pkl"
     assert re.fullmatch(pattern, rel), rel
     base = path[: -len(".pkl")]
     assert os.path.exists(base + ".state.json")
@@ -330,7 +339,9 @@ def test_create_checkpoint_between_tasks(tmp_path):
         b = _logged("b")
         a >> b
     ctx = ExecutionContext.create(wf.graph, "a")
-    path, meta = CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "m"), metadata={"k": "v"})
+    path, meta = CheckpointManager.create_checkpoint(
+        ctx, path=str(tmp_path / "m"), metadata={"k": "v"}
+    )
     assert path == str(tmp_path / "m") + ".pkl"
     assert isinstance(meta, CheckpointMetadata)
     assert meta.user_metadata == {"k": "v"}
@@ -365,7 +376,7 @@ def test_create_checkpoint_with_resuming_task_id(tmp_path):
 
 def test_unknown_pending_id_becomes_noop_placeholder(tmp_path):
     with workflow("placeholder") as wf:
-        a = _logged("a")
+        _logged("a")
     ctx = ExecutionContext.create(wf.graph, "a")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "p"))
     state_path = str(tmp_path / "p.state.json")
@@ -380,7 +391,7 @@ def test_unknown_pending_id_becomes_noop_placeholder(tmp_path):
 
 def test_checkpoint_overwrites_existing_files(tmp_path):
     with workflow("over") as wf:
-        a = _logged("a")
+        _logged("a")
     ctx = ExecutionContext.create(wf.graph, "a")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "o"), metadata={"v": 1})
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "o"), metadata={"v": 2})
@@ -434,7 +445,15 @@ def test_checkpoint_metadata_roundtrip():
         user_metadata={"x": 1},
     )
     d = meta.to_dict()
-    assert set(d) == {"checkpoint_id", "session_id", "created_at", "steps", "start_node", "backend", "user_metadata"}
+    assert set(d) == {
+        "checkpoint_id",
+        "session_id",
+        "created_at",
+        "steps",
+        "start_node",
+        "backend",
+        "user_metadata",
+    }
     assert datetime.fromisoformat(d["created_at"]).utcoffset().total_seconds() == 0
     again = CheckpointMetadata.from_dict(d)
     assert again == meta

@@ -175,7 +175,7 @@ def test_partially_reached_join_is_skipped():
         d = recorder(order, "d")
         a >> b >> d
         a >> c >> d
-    result, ctx = wf.execute("a", ret_context=True)
+    _, ctx = wf.execute("a", ret_context=True)
     assert "d" not in order
     assert "side" in order
     assert "d" in ctx.skipped_tasks
@@ -294,7 +294,7 @@ def test_join_inside_parallel_branch_runs_once():
 
 
 def test_resume_from_checkpoint_keeps_join_state(tmp_path):
-    """A deferred checkpoint taken after one join predecessor: the join still runs once on resume."""
+    """Deferred checkpoint after one join predecessor: the join still runs once on resume."""
     from graflow_core.core.checkpoint import CheckpointManager
 
     base = str(tmp_path / "join_ckpt")
@@ -456,6 +456,41 @@ def test_dynamic_task_keeps_successors_on_every_run(inside_block):
         wf.execute("a")
         wf.execute("a")
     assert order == ["a", "dyn", "b"] * 2
+
+
+@pytest.mark.parametrize("inside_block", [True, False])
+def test_dynamic_parallel_group_keeps_successors_and_gets_a_fresh_id(inside_block):
+    """A group built during the run is new (Graflow may reuse the id of a static group and
+    run that one instead)."""
+    from graflow_core.core.task import parallel
+
+    order = []
+    seen = {}
+    with workflow("dynpar") as wf:
+        x = recorder(order, "x")
+        y = recorder(order, "y")
+        static_group = x | y
+
+        @task(inject_context=True)
+        def a(ctx):
+            order.append("a")
+            g = parallel(
+                TaskWrapper("p1", lambda: order.append("p1")),
+                TaskWrapper("p2", lambda: order.append("p2")),
+            )
+            seen["gid"] = g.task_id
+            ctx.next_task(g)
+
+        b = recorder(order, "b")
+        a >> b
+        if inside_block:
+            wf.execute("a")
+    if not inside_block:
+        wf.execute("a")
+    assert seen["gid"] != static_group.task_id
+    assert order[0] == "a"
+    assert sorted(order[1:3]) == ["p1", "p2"]
+    assert order[3:] == ["b"]
 
 
 def test_goto_true_inside_workflow_block_skips_successors():

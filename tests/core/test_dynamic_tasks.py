@@ -150,7 +150,7 @@ def test_next_task_same_id_runs_the_existing_node():
             impostor = TaskWrapper("b", lambda: order.append("impostor"), register_to_context=False)
             ctx.next_task(impostor)
 
-        b = recorder(order, "b")
+        recorder(order, "b")
         c = recorder(order, "c")
         a >> c
 

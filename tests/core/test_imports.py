@@ -49,7 +49,15 @@ DEEP_IMPORTS = [
     ),
     (
         "graflow_core.core.task",
-        ["TaskWrapper", "ParallelGroup", "SequentialTask", "Task", "Executable", "chain", "parallel"],
+        [
+            "TaskWrapper",
+            "ParallelGroup",
+            "SequentialTask",
+            "Task",
+            "Executable",
+            "chain",
+            "parallel",
+        ],
     ),
     ("graflow_core.core.checkpoint", ["CheckpointManager", "CheckpointMetadata"]),
     ("graflow_core.core.graph", ["TaskGraph"]),

@@ -242,7 +242,7 @@ def test_injected_agent_overrides_bound_kwarg():
         def ask(llm_agent, q):
             return llm_agent, q
 
-        inst = ask(task_id="inst", llm_agent="bound-agent", q="bound-q")
+        ask(task_id="inst", llm_agent="bound-agent", q="bound-q")
     got_agent, got_q = wf.execute("inst", initial_channel={"llm_agent": "channel-agent"})
     assert got_agent is agent
     assert got_q == "bound-q"

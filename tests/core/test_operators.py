@@ -370,7 +370,11 @@ def test_group_numbering_per_workflow():
         g2 = Task("c") | Task("d")
     with workflow("w2") as w2:
         g3 = Task("a") | Task("b")
-    assert (g1.task_id, g2.task_id, g3.task_id) == ("ParallelGroup_1", "ParallelGroup_2", "ParallelGroup_1")
+    assert (g1.task_id, g2.task_id, g3.task_id) == (
+        "ParallelGroup_1",
+        "ParallelGroup_2",
+        "ParallelGroup_1",
+    )
     assert "ParallelGroup_2" in w1.graph.nodes
     assert "ParallelGroup_1" in w2.graph.nodes
 

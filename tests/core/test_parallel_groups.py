@@ -152,7 +152,9 @@ def test_threading_group_members_run_concurrently():
             return task(name)(fn)
 
         a, b, c = make("a"), make("b"), make("c")
-        (a | b | c).with_execution(backend=CoordinationBackend.THREADING, backend_config={"thread_count": 3})
+        (a | b | c).with_execution(
+            backend=CoordinationBackend.THREADING, backend_config={"thread_count": 3}
+        )
     wf.execute("ParallelGroup_1")
     assert len(thread_names) == 3
 
@@ -262,7 +264,7 @@ def test_best_effort_continues():
 
 
 def test_critical_policy_non_critical_failure_continues():
-    wf, order = _fan(fail=("c",), policy=CriticalGroupPolicy(["b"]))
+    wf, _ = _fan(fail=("c",), policy=CriticalGroupPolicy(["b"]))
     assert wf.execute("start") == ["b", None, "d"]
 
 
@@ -275,12 +277,12 @@ def test_critical_policy_critical_failure_raises():
 
 
 def test_at_least_n_policy_met():
-    wf, order = _fan(fail=("c",), policy=AtLeastNGroupPolicy(2))
+    wf, _ = _fan(fail=("c",), policy=AtLeastNGroupPolicy(2))
     assert wf.execute("start") == ["b", None, "d"]
 
 
 def test_at_least_n_policy_not_met():
-    wf, order = _fan(fail=("b", "c"), policy=AtLeastNGroupPolicy(2))
+    wf, _ = _fan(fail=("b", "c"), policy=AtLeastNGroupPolicy(2))
     with pytest.raises(ParallelGroupError) as info:
         wf.execute("start")
     assert str(info.value).startswith("Only 1/2 tasks succeeded in group ParallelGroup_1")
@@ -296,7 +298,7 @@ def test_custom_policy_sees_results():
             seen["results"] = {k: (r.task_id, r.success) for k, r in results.items()}
             seen["context"] = context
 
-    wf, order = _fan(fail=("d",), policy=Recording())
+    wf, _ = _fan(fail=("d",), policy=Recording())
     result, ctx = wf.execute("start", ret_context=True)
     assert result == ["b", "c", None]
     assert seen["group_id"] == "ParallelGroup_1"

@@ -54,7 +54,11 @@ def _build(tree, tasks):
 
 
 @SETTINGS
-@given(st.integers(min_value=2, max_value=8).flatmap(lambda n: st.tuples(st.just(n), _bracketings(0, n))))
+@given(
+    st.integers(min_value=2, max_value=8).flatmap(
+        lambda n: st.tuples(st.just(n), _bracketings(0, n))
+    )
+)
 def test_rshift_is_associative_in_edges(case):
     n, tree = case
     clear_workflow_context()
@@ -106,7 +110,9 @@ def test_sequence_concatenation_joins_ends(n1, n2):
 def dags(draw):
     n = draw(st.integers(min_value=2, max_value=9))
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    chosen = (
+        draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    )
     edges = set(chosen)
     # make node 0 the single root that reaches everything
     for j in range(1, n):

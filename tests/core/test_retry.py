@@ -131,7 +131,11 @@ def test_retry_policy_max_interval_in_engine(sleep):
     attempts = []
     with workflow("r3") as wf:
 
-        @task(retry_policy=RetryPolicy(max_retries=3, initial_interval=2.0, backoff_factor=3.0, max_interval=5.0))
+        @task(
+            retry_policy=RetryPolicy(
+                max_retries=3, initial_interval=2.0, backoff_factor=3.0, max_interval=5.0
+            )
+        )
         def flaky():
             attempts.append(1)
             if len(attempts) <= 3:

@@ -1,4 +1,5 @@
-"""workflow()/WorkflowContext (§1.5), TaskGraph (§1.6), ExecutionContext and TaskExecutionContext (§1.7, §1.8)."""
+"""workflow()/WorkflowContext (§1.5), TaskGraph (§1.6), ExecutionContext and
+TaskExecutionContext (§1.7, §1.8)."""
 
 from __future__ import annotations
 
@@ -149,7 +150,9 @@ def test_execute_initial_channel():
             return f"hello {name}{punctuation}"
 
     assert wf.execute("greet", initial_channel={"name": "bob"}) == "hello bob."
-    result, ctx = wf.execute("greet", initial_channel={"name": "amy", "punctuation": "!"}, ret_context=True)
+    result, ctx = wf.execute(
+        "greet", initial_channel={"name": "amy", "punctuation": "!"}, ret_context=True
+    )
     assert result == "hello amy!"
     assert ctx.get_channel().get("name") == "amy"
 
