@@ -157,13 +157,25 @@ def test_chain_of_ors_is_one_group(wf, abcd):
     assert groups == ["ParallelGroup_1"]
 
 
-def test_task_or_group_inserts_front_and_adds_odd_edge(wf, abcd):
+def test_task_or_group_inserts_front_without_the_odd_edge(wf, abcd):
+    """Deliberate divergence (docs/compatibility.md §5): Graflow also adds ``group -> a``,
+    so ``a`` runs inside the group and again after it; graflow_core adds no edge."""
     a, b, c, _ = abcd
     g = b | c
     g2 = a | g
     assert g2 is g
     assert [t.task_id for t in g.tasks] == ["a", "b", "c"]
-    assert edges(wf) == {(g.task_id, "a")}
+    assert edges(wf) == set()
+
+
+def test_task_or_group_runs_the_new_member_once():
+    order = []
+    with workflow("front") as wf:
+        a, b, c = (TaskWrapper(n, (lambda n=n: order.append(n))) for n in "abc")
+        s = TaskWrapper("s", lambda: order.append("s"))
+        s >> (a | (b | c))
+    wf.execute("s")
+    assert sorted(order) == ["a", "b", "c", "s"]
 
 
 def test_group_or_group_merges_without_successors(wf, abcd):
