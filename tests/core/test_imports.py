@@ -203,3 +203,12 @@ def test_direct_handler_name():
     from graflow_core.core.handlers.direct import DirectTaskHandler
 
     assert DirectTaskHandler().get_name() == "direct"
+
+
+def test_every_lazy_top_level_name_resolves() -> None:
+    import graflow_core
+
+    for name in graflow_core._LAZY:
+        assert getattr(graflow_core, name) is not None, name
+    assert set(graflow_core._LAZY) <= set(graflow_core.__all__)
+    assert set(graflow_core._LAZY) <= set(dir(graflow_core))
