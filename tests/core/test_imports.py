@@ -212,3 +212,33 @@ def test_every_lazy_top_level_name_resolves() -> None:
         assert getattr(graflow_core, name) is not None, name
     assert set(graflow_core._LAZY) <= set(graflow_core.__all__)
     assert set(graflow_core._LAZY) <= set(dir(graflow_core))
+
+
+def test_importing_the_core_loads_no_heavy_dependency() -> None:
+    """The core must stay cheap to import: no orchestrator, tracker, LLM library or networkx."""
+    import subprocess
+    import sys
+
+    heavy = [
+        "airflow",
+        "prefect",
+        "dagster",
+        "mlflow",
+        "wandb",
+        "langchain_core",
+        "networkx",
+        "pandas",
+        "numpy",
+        "cloudpickle",
+        "pluggy",
+        "inspect",
+        "dataclasses",
+        "logging",
+    ]
+    code = (
+        "import sys; import graflow_core; "
+        "from graflow_core import task, workflow, parallel, chain; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
