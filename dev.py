@@ -43,8 +43,19 @@ def _uv() -> str:
         return found
     local = BOOTSTRAP / "bin" / "uv"
     if not local.exists():
-        _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-              "--target", str(BOOTSTRAP), "uv>=0.5"])
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(BOOTSTRAP),
+                "uv>=0.5",
+            ]
+        )
     return str(local)
 
 
@@ -54,7 +65,8 @@ def setup() -> None:
     _run([uv, "sync", "--all-packages", "--all-extras", "--python", sys.executable])
     # Editable sources live outside site-packages, so uv's bytecode pass does not reach them;
     # compile them too so that imports stay fast with PYTHONDONTWRITEBYTECODE set.
-    dirs = [d for d in ("graflow_core", "bridges", "plugins", "migration_tools") if (ROOT / d).exists()]
+    sources = ("graflow_core", "bridges", "plugins", "migration_tools")
+    dirs = [d for d in sources if (ROOT / d).exists()]
     _run([str(VENV_BIN / "python"), "-m", "compileall", "-q", *dirs])
 
 

@@ -79,9 +79,7 @@ def validate(
             )
             ctx.next_task(fixer)
             continue
-        good.append(
-            {**order, "region": enrich_geo[order["id"]], "usd": enrich_fx[order["id"]]}
-        )
+        good.append({**order, "region": enrich_geo[order["id"]], "usd": enrich_fx[order["id"]]})
     return good
 
 
