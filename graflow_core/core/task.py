@@ -7,7 +7,6 @@ bookkeeping value that ``>>`` returns (never a graph node).
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -184,8 +183,13 @@ class Task(Executable):
 
 # -- keyword resolution plans -----------------------------------------------------------------
 
-_CO_VARARGS = 0x04
-_CO_VARKEYWORDS = 0x08
+_COPIED_FUNCTION_ATTRIBUTES = (
+    "__name__",
+    "__doc__",
+    "__module__",
+    "__qualname__",
+    "__annotations__",
+)
 _plan_cache: dict[Any, tuple[str, ...]] = {}
 
 
@@ -275,13 +279,12 @@ class TaskWrapper(Executable):
             self.handler_type = handler_type
         self._bound_kwargs: dict[str, Any] = {}
         self._plan: tuple[tuple[str, str], ...] | None = None
-        for attr in ("__name__", "__doc__", "__module__", "__qualname__", "__annotations__"):
-            try:
-                value = getattr(func, attr)
-            except AttributeError:
-                continue
-            with contextlib.suppress(AttributeError, TypeError):
-                setattr(self, attr, value)
+        # Look like the function (functools.wraps-style), straight into the instance dict.
+        attrs = self.__dict__
+        for attr in _COPIED_FUNCTION_ATTRIBUTES:
+            value = getattr(func, attr, _ABSENT)
+            if value is not _ABSENT:
+                attrs[attr] = value
         if register_to_context:
             self._register_to_context()
 
