@@ -19,7 +19,7 @@ from graflow_core.core.engine import WorkflowEngine
 from graflow_core.core.handler import TaskHandler
 from graflow_core.core.task import Task, TaskWrapper
 from graflow_core.core.workflow import workflow
-from graflow_core.exceptions import GraflowRuntimeError
+from graflow_core.exceptions import GraflowRuntimeError, WorkflowDefinitionError
 
 pytestmark = pytest.mark.usefixtures("chdir_tmp")
 
@@ -768,3 +768,29 @@ def test_unregistered_handler_still_fails():
     with pytest.raises(GraflowRuntimeError) as info:
         wf.execute("t")
     assert "missing_handler" in str(info.value)
+
+
+# --- module-level tasks are reusable across workflows (docs/compatibility.md §6) -------------
+
+
+def test_task_defined_outside_any_block_runs_in_every_workflow_it_is_connected_in():
+    order = []
+    first = TaskWrapper("first", lambda: order.append("first"))
+    second = TaskWrapper("second", lambda: order.append("second"))
+    with workflow("one") as wf1:
+        first >> second
+    with workflow("two") as wf2:
+        third = TaskWrapper("third", lambda: order.append("third"))
+        first >> third
+    wf1.execute()
+    wf2.execute()
+    assert order == ["first", "second", "first", "third"]
+    assert set(wf1.graph.nodes) == {"first", "second"}
+    assert set(wf2.graph.nodes) == {"first", "third"}
+
+
+def test_task_defined_inside_one_block_cannot_be_connected_in_another():
+    with workflow("owner") as _:
+        owned = Task("owned")
+    with workflow("other"), pytest.raises(WorkflowDefinitionError, match="owned.*owner"):
+        owned >> Task("x")
