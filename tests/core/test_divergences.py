@@ -792,5 +792,5 @@ def test_task_defined_outside_any_block_runs_in_every_workflow_it_is_connected_i
 def test_task_defined_inside_one_block_cannot_be_connected_in_another():
     with workflow("owner") as _:
         owned = Task("owned")
-    with workflow("other"), pytest.raises(WorkflowDefinitionError, match="owned.*owner"):
+    with workflow("other"), pytest.raises(WorkflowDefinitionError, match=r"owned.*owner"):
         owned >> Task("x")
