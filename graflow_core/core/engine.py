@@ -181,12 +181,7 @@ class WorkflowEngine:
                     tracer.on_task_end(task, ctx, result=result, error=error)
 
             if error is not None:
-                if retry.accept_retry(task_id):
-                    retry.increment(task_id, error)
-                    delay = retry.get_delay(task_id)
-                    if delay > 0:
-                        time.sleep(delay)
-                    queue.append(task_id)
+                if self._handle_task_retry(task_id, error, ctx):
                     task_id = queue.popleft()
                     continue
                 if retry.get_max_retries_for_node(task_id) > 0:
@@ -244,6 +239,7 @@ class WorkflowEngine:
             return self._get_handler(task).execute_task(task, context)
 
     def _handle_task_retry(self, task_id: str, error: Exception, context: ExecutionContext) -> bool:
+        """Re-queue a failed task at the tail after its backoff delay, if it has retries left."""
         retry = context.retry_controller
         if retry.accept_retry(task_id):
             retry.increment(task_id, error)
