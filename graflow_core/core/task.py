@@ -76,7 +76,7 @@ class Executable(ABC):
             self._pending_registration = True
             return
         target.add_node(self.task_id, self)
-        self._owner = target
+        self._owner = None if target._implicit else target
         self._pending_registration = False
 
     def _ensure_registered(self, wf: WorkflowContext) -> None:
@@ -85,6 +85,12 @@ class Executable(ABC):
         if existing is self:
             return
         if existing is not _ABSENT and existing is not None:
+            if isinstance(self, ParallelGroup) and self._auto_named:
+                # A group built outside this workflow got its id from another context.
+                self._task_id = _free_group_id(wf)
+                graph.add_node(self, self._task_id)
+                self._pending_registration = False
+                return
             raise DuplicateTaskError(
                 self.task_id,
                 f"Workflow '{wf.name}' already has a different task with this id; give the new "
@@ -92,11 +98,15 @@ class Executable(ABC):
             )
         owner = self._owner
         if owner is not None and owner is not wf:
+            instance_hint = (
+                f", or create a separate instance with {self.task_id}(task_id='...')"
+                if isinstance(self, TaskWrapper)
+                else ""
+            )
             raise WorkflowDefinitionError(
                 f"Task '{self.task_id}' was defined in workflow '{owner.name}' and cannot be "
                 f"connected in workflow '{wf.name}'. Define it outside any `with workflow()` "
-                "block to reuse it, or create a separate instance with "
-                f"{self.task_id}(task_id='...')."
+                f"block to reuse it{instance_hint}."
             )
         graph.add_node(self, self.task_id, skip_if_exists=True)
         self._pending_registration = False
@@ -563,6 +573,9 @@ class SequentialTask(Executable):
 class ParallelGroup(Executable):
     """Tasks that run concurrently; a single graph node (``ParallelGroup_<n>``)."""
 
+    # True until set_group_name(): the id came from a workflow's ParallelGroup_<n> counter.
+    _auto_named: bool = True
+
     def __init__(self, tasks: list[Executable], name: str | None = None) -> None:
         for t in tasks:
             _check_operand(t, "|")
@@ -571,6 +584,7 @@ class ParallelGroup(Executable):
             self._task_id = running._new_group_id()
         else:
             self._task_id = current_workflow_context().get_next_group_name()
+        self._auto_named = True
 
         self.tasks: list[Executable] = list(tasks)
         self._execution_config: dict[str, Any] = {
@@ -583,7 +597,7 @@ class ParallelGroup(Executable):
             self._pending_registration = True
         else:
             target.add_node(self._task_id, self)
-            self._owner = target
+            self._owner = None if target._implicit else target
         if name is not None:
             self.set_group_name(name)
 
@@ -599,6 +613,7 @@ class ParallelGroup(Executable):
         elif name in wf.graph._tasks:
             raise ValueError(f"Node '{name}' already exists in graph")
         self._task_id = name
+        self._auto_named = False
         return self
 
     def with_execution(
@@ -699,6 +714,13 @@ class ParallelGroup(Executable):
 
     def __repr__(self) -> str:
         return f"ParallelGroup({[t.task_id for t in self.tasks]!r})"
+
+
+def _free_group_id(wf: WorkflowContext) -> str:
+    while True:
+        candidate = wf.get_next_group_name()
+        if candidate not in wf.graph._tasks:
+            return candidate
 
 
 def chain(*tasks: Executable) -> SequentialTask:

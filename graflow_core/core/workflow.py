@@ -49,6 +49,9 @@ class WorkflowContext:
         self._prompt_manager = prompt_manager
         self._llm_agent_providers: dict[str, Any] = {}
         self._handlers: dict[str, TaskHandler] = {}
+        # True for the context current_workflow_context() creates when none is active: tasks
+        # registered there stay free to be connected into any workflow.
+        self._implicit = False
         self._tokens: list[contextvars.Token[WorkflowContext | None]] = []
 
     # -- context manager -----------------------------------------------------------------------
@@ -229,8 +232,7 @@ def get_current_workflow_context(create_if_not_exist: bool = False) -> WorkflowC
     """The active workflow context, or None (or a new one with ``create_if_not_exist``)."""
     ctx = _current_context.get()
     if ctx is None and create_if_not_exist:
-        ctx = WorkflowContext(_new_name())
-        _current_context.set(ctx)
+        ctx = current_workflow_context()
     return ctx
 
 
@@ -239,6 +241,7 @@ def current_workflow_context() -> WorkflowContext:
     ctx = _current_context.get()
     if ctx is None:
         ctx = WorkflowContext(_new_name())
+        ctx._implicit = True
         _current_context.set(ctx)
     return ctx
 

@@ -794,3 +794,21 @@ def test_task_defined_inside_one_block_cannot_be_connected_in_another():
         owned = Task("owned")
     with workflow("other"), pytest.raises(WorkflowDefinitionError, match=r"owned.*owner"):
         owned >> Task("x")
+
+
+def test_group_built_outside_any_block_can_be_connected_into_a_workflow():
+    order = []
+    a = TaskWrapper("a", lambda: order.append("a"))
+    b = TaskWrapper("b", lambda: order.append("b"))
+    free_group = a | b  # no workflow block: Graflow puts it in an implicit global context
+    with workflow("uses_free_group") as wf:
+        c = TaskWrapper("c", lambda: order.append("c"))
+        d = TaskWrapper("d", lambda: order.append("d"))
+        own_group = c | d  # takes ParallelGroup_1 in this workflow
+        src = TaskWrapper("src", lambda: order.append("src"))
+        src >> own_group >> free_group
+    assert free_group.task_id != own_group.task_id
+    wf.execute()
+    assert order[0] == "src"
+    assert sorted(order[1:3]) == ["c", "d"]
+    assert sorted(order[3:]) == ["a", "b"]
