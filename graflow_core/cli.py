@@ -4,6 +4,7 @@
 
     graflow run FILE[:OBJECT] [--start ID] [--param KEY=VALUE]... [--max-steps N] [--json]
     graflow visualize FILE[:OBJECT] [--format ascii|mermaid]
+    graflow resume CHECKPOINT [--path DIR]... [--json]
 
 FILE is imported as a module named after the file (not as ``__main__``, so an
 ``if __name__ == "__main__":`` block does not run), with its directory on ``sys.path``.
@@ -520,6 +521,75 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _resume_context(checkpoint: str, paths: list[str]) -> Any:
+    """Load a checkpoint for ``graflow resume``, turning every failure into a CLIError."""
+    import pickle
+
+    from graflow_core.core.checkpoint import CheckpointManager
+
+    for directory in reversed([os.getcwd(), *paths]):
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+    base = checkpoint[:-4] if checkpoint.endswith(".pkl") else checkpoint
+    missing = [s for s in (".pkl", ".state.json", ".meta.json") if not Path(base + s).is_file()]
+    if missing:
+        raise CLIError(
+            f"{_display(base)}: checkpoint not found or incomplete, missing "
+            f"{', '.join(_display(base + s) for s in missing)} (a checkpoint is <base>.pkl, "
+            "<base>.state.json and <base>.meta.json)"
+        )
+    try:
+        ctx, _meta = CheckpointManager.resume_from_checkpoint(checkpoint)
+    except ModuleNotFoundError as exc:
+        raise CLIError(
+            f"{_display(base)}.pkl refers to module '{exc.name}', which cannot be imported; "
+            "pass --path DIR with the directory that contains the workflow's code",
+            exc=exc,
+        ) from exc
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        TypeError,
+    ) as exc:
+        raise CLIError(
+            f"{_display(base)}: not a readable graflow checkpoint ({_describe(exc)})", exc=exc
+        ) from exc
+    return ctx
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    ctx = _resume_context(args.checkpoint, args.path)
+    already = len(ctx.completed_tasks)
+    from graflow_core.core.engine import WorkflowEngine
+
+    try:
+        result = WorkflowEngine().execute(ctx)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        raise CLIError(
+            f"resumed run of {_display(args.checkpoint)} failed: {_describe(exc)}",
+            code=EXIT_FAILED,
+            exc=exc,
+        ) from exc
+    if args.json:
+        _print_json(
+            {
+                "status": "succeeded",
+                "result": result,
+                "steps": ctx.steps,
+                "resumed_tasks": list(ctx.completed_tasks[already:]),
+                "completed_tasks": list(ctx.completed_tasks),
+            }
+        )
+    else:
+        print(repr(result))
+    return EXIT_OK
+
+
 def _stdout_takes(text: str) -> bool:
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
@@ -624,6 +694,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="ascii: boxes and arrows (default); mermaid: a Mermaid flowchart",
     )
     vis.set_defaults(func=_cmd_visualize)
+
+    res = sub.add_parser(
+        "resume",
+        parents=[common],
+        help="continue a run from a checkpoint and print its result",
+        description="Continue a workflow run from a checkpoint written by ctx.checkpoint() or "
+        "CheckpointManager, and print its result.",
+        epilog=_EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    res.add_argument(
+        "checkpoint", metavar="CHECKPOINT", help="the checkpoint's base path (with or without .pkl)"
+    )
+    res.add_argument(
+        "--path",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a directory to import the workflow's modules from (default: the current "
+        "directory); repeatable",
+    )
+    res.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON object with the result and the tasks run after resuming",
+    )
+    res.set_defaults(func=_cmd_resume)
     return parser
 
 

@@ -540,3 +540,64 @@ with workflow("groups") as wf:
         "workflow 'groups' failed in parallel group 'ParallelGroup_1'",
         "other: member exploded",
     )
+
+
+# --- graflow resume -------------------------------------------------------------------------
+
+CRASHING = (
+    HEADER
+    + """
+import os
+from graflow_core.core.context import TaskExecutionContext
+
+with workflow("crashy") as wf:
+    @task(inject_context=True)
+    def one(ctx: TaskExecutionContext):
+        ctx.checkpoint(path="ck/run")
+        return 20
+
+    @task
+    def two(one):
+        if os.environ.get("CRASH_IN_TWO"):
+            os._exit(9)  # like kill -9, after the checkpoint was written
+        return one + 1
+
+    one >> two
+"""
+)
+
+
+def test_resume_continues_a_killed_run_after_its_checkpoint(tmp_path: Path) -> None:
+    write(tmp_path, "crashy.py", CRASHING)
+    killed = graflow(tmp_path, "run", "crashy.py", env={"CRASH_IN_TWO": "1"})
+    assert killed.returncode == 9
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == [
+        "run.meta.json",
+        "run.pkl",
+        "run.state.json",
+    ]
+    resumed = graflow(tmp_path, "resume", "ck/run", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert data["result"] == 21
+    assert data["resumed_tasks"] == ["two"]
+    assert data["completed_tasks"] == ["one", "two"]
+
+
+def test_resume_from_elsewhere_needs_the_code_directory(tmp_path: Path) -> None:
+    write(tmp_path, "crashy.py", CRASHING)
+    graflow(tmp_path, "run", "crashy.py", env={"CRASH_IN_TWO": "1"})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checkpoint = str(tmp_path / "ck" / "run.pkl")
+    assert_error(graflow(elsewhere, "resume", checkpoint), 2, "'crashy'", "--path")
+    ok = graflow(elsewhere, "resume", checkpoint, "--path", str(tmp_path))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "21"
+
+
+def test_resume_missing_or_broken_checkpoint(tmp_path: Path) -> None:
+    assert_error(graflow(tmp_path, "resume", "nope"), 2, "nope.pkl", "nope.state.json")
+    for suffix, text in ((".pkl", "not a pickle"), (".state.json", "{}"), (".meta.json", "{}")):
+        (tmp_path / f"bad{suffix}").write_text(text)
+    assert_error(graflow(tmp_path, "resume", "bad"), 2, "not a readable graflow checkpoint")
