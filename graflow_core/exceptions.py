@@ -97,7 +97,7 @@ class DuplicateTaskError(GraphCompilationError):
     """Two tasks of one workflow share an id."""
 
     def __init__(self, task_id: str, hint: str | None = None) -> None:
-        message = f"Duplicate task ID: {task_id}"
+        message = f"Duplicate task ID: Node '{task_id}' already exists in graph"
         if hint:
             message = f"{message}. {hint}"
         super().__init__(message)

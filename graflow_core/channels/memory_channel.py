@@ -7,8 +7,8 @@ Only ``_thread`` and ``time`` (both built in) are imported.
 
 from __future__ import annotations
 
+import time
 from _thread import RLock, allocate_lock
-from time import time as _now
 
 from graflow_core.channels.base import Channel
 
@@ -94,7 +94,7 @@ class MemoryChannel(Channel):
     def _expire(self, key: str) -> None:
         """Drop ``key`` if its TTL has passed."""
         deadline = self._expiry.get(key)
-        if deadline is not None and _now() > deadline:
+        if deadline is not None and time.time() > deadline:
             self._expiry.pop(key, None)
             self._data.pop(key, None)
 
@@ -105,7 +105,7 @@ class MemoryChannel(Channel):
         """
         self._data[key] = value
         if ttl is not None:
-            self._expiry[key] = _now() + ttl
+            self._expiry[key] = time.time() + ttl
         elif self._expiry:
             self._expiry.pop(key, None)
 
@@ -131,7 +131,7 @@ class MemoryChannel(Channel):
     def keys(self) -> list[str]:
         """Return the keys holding unexpired values."""
         if self._expiry:
-            now = _now()
+            now = time.time()
             for key, deadline in list(self._expiry.items()):
                 if now > deadline:
                     self._expiry.pop(key, None)
@@ -163,7 +163,7 @@ class MemoryChannel(Channel):
             items = self._list_at(key)
             items.append(value)
             if ttl is not None:
-                self._expiry[key] = _now() + ttl
+                self._expiry[key] = time.time() + ttl
             return len(items)
 
     def prepend(self, key: str, value: Any, ttl: int | None = None) -> int:
@@ -176,7 +176,7 @@ class MemoryChannel(Channel):
             items = self._list_at(key)
             items.insert(0, value)
             if ttl is not None:
-                self._expiry[key] = _now() + ttl
+                self._expiry[key] = time.time() + ttl
             return len(items)
 
     def atomic_add(self, key: str, amount: int | float = 1) -> int | float:

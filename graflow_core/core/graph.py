@@ -139,7 +139,7 @@ class TaskGraph:
         if old_task_id not in self._tasks:
             raise KeyError(f"Node '{old_task_id}' not found in graph")
         if new_task_id in self._tasks:
-            raise ValueError(f"Node '{new_task_id}' already exists in graph")
+            raise ValueError(f"Task {new_task_id} already exists in graph")
         self._tasks = {(new_task_id if k == old_task_id else k): v for k, v in self._tasks.items()}
         succ: dict[str, list[str]] = {}
         pred: dict[str, list[str]] = {}

@@ -611,7 +611,7 @@ class ParallelGroup(Executable):
         if self._task_id in wf.graph._tasks:
             wf.rename_node(self._task_id, name)
         elif name in wf.graph._tasks:
-            raise ValueError(f"Node '{name}' already exists in graph")
+            raise ValueError(f"Task {name} already exists in graph")
         self._task_id = name
         self._auto_named = False
         return self
