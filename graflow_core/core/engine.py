@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from graflow_core.core.context import TaskExecutionContext
 from graflow_core.core.handlers.direct import DirectTaskHandler
 from graflow_core.core.task import ParallelGroup, TaskWrapper
-from graflow_core.core.workflow import _running
+from graflow_core.core.workflow import _running, _start_running
 from graflow_core.exceptions import (
     GraflowRuntimeError,
     GraflowWorkflowCanceledError,
@@ -52,7 +52,7 @@ class WorkflowEngine:
 
         ``start_task_id`` runs that task first instead of dequeuing.
         """
-        token = _running.set(context)
+        token = _start_running(context)
         tracing = context._tracing and context.parent_context is None
         name = context.workflow_name or ""
         result: Any = None
@@ -75,7 +75,7 @@ class WorkflowEngine:
 
     def _run_branch(self, context: ExecutionContext, member: Executable) -> Any:
         """Run one parallel-group member (and what follows it) in its branch context."""
-        token = _running.set(context)
+        token = _start_running(context)
         try:
             result = self._run(context, member.task_id, member)
             _finish(context)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from graflow_core.core.workflow import (
     WorkflowContext,
     _registration_target,
-    _running,
+    _dynamic_context,
     current_workflow_context,
 )
 from graflow_core.exceptions import (
@@ -112,7 +112,7 @@ class Executable(ABC):
         self._pending_registration = False
 
     def _add_dependency_edge(self, to_task: Executable) -> None:
-        running = _running.get()
+        running = _dynamic_context()
         if running is not None:
             # Chaining inside a running task builds a dynamic sub-workflow in the running
             # graph; its tasks still count as new for next_task().
@@ -579,7 +579,7 @@ class ParallelGroup(Executable):
     def __init__(self, tasks: list[Executable], name: str | None = None) -> None:
         for t in tasks:
             _check_operand(t, "|")
-        running = _running.get()
+        running = _dynamic_context()
         if running is not None:
             self._task_id = running._new_group_id()
         else:

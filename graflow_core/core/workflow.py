@@ -18,12 +18,29 @@ _current_context: contextvars.ContextVar[WorkflowContext | None] = contextvars.C
     "_current_context", default=None
 )
 
-# The ExecutionContext an engine is running in this thread (None outside a run).  Tasks created
-# during a run are *dynamic*: they do not register into the enclosing ``with workflow()`` block
-# but join the running graph when they are chained or passed to ``next_task``.
-_running: contextvars.ContextVar[ExecutionContext | None] = contextvars.ContextVar(
-    "_graflow_running", default=None
+# The ExecutionContext an engine is running in this thread, with the workflow block that was
+# active when the run started (None outside a run).  Tasks created during a run are *dynamic*:
+# they do not register into that block but join the running graph when they are chained or
+# passed to ``next_task``.  A ``with workflow()`` block entered inside a task starts a fresh,
+# ordinary workflow again.
+_running: contextvars.ContextVar[tuple[ExecutionContext, WorkflowContext | None] | None] = (
+    contextvars.ContextVar("_graflow_running", default=None)
 )
+
+
+def _start_running(
+    context: ExecutionContext,
+) -> contextvars.Token[tuple[ExecutionContext, WorkflowContext | None] | None]:
+    """Mark ``context`` as running in this thread (undo with ``_running.reset(token)``)."""
+    return _running.set((context, _current_context.get()))
+
+
+def _dynamic_context() -> ExecutionContext | None:
+    """The running context if tasks created now are dynamic (no block entered since it began)."""
+    state = _running.get()
+    if state is None or _current_context.get() is not state[1]:
+        return None
+    return state[0]
 
 
 def _new_name() -> str:
@@ -271,9 +288,8 @@ def workflow(name: str, tracer: Any = None, prompt_manager: Any = None) -> Workf
 
 def _registration_target() -> WorkflowContext | None:
     """Where a newly created task registers: the active workflow, unless a run is going on."""
-    if _running.get() is not None:
+    if _dynamic_context() is not None:
         return None
-
     return _current_context.get()
 
 

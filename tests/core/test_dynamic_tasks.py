@@ -404,3 +404,31 @@ def test_iteration_continues_channel_state():
     result, ctx = wf.execute("accumulate", ret_context=True)
     assert result == 1 + 2 + 3 + 4 + 5
     assert ctx.get_channel().get("total") == 15
+
+
+def test_a_workflow_block_opened_inside_a_running_task_is_an_ordinary_workflow():
+    """Graflow's nested-workflow example: the inner block registers its own tasks."""
+    seen = []
+    with workflow("outer") as outer:
+
+        @task
+        def run_inner():
+            with workflow("inner") as inner:
+
+                @task
+                def a():
+                    seen.append("inner a")
+                    return 1
+
+                @task
+                def b(a):
+                    seen.append("inner b")
+                    return a + 1
+
+                a >> b
+            seen.append(sorted(inner.graph.nodes))
+            return inner.execute("a")
+
+    assert outer.execute("run_inner") == 2
+    assert seen == [["a", "b"], "inner a", "inner b"]
+    assert sorted(outer.graph.nodes) == ["run_inner"]
