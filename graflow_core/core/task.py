@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.workflow import (
     WorkflowContext,
-    _registration_target,
     _dynamic_context,
+    _registration_target,
     current_workflow_context,
 )
 from graflow_core.exceptions import (
