@@ -110,7 +110,8 @@ class WorkflowEngine:
         direct = self._handlers["direct"]
         direct_builtin = type(direct) is DirectTaskHandler
         apply_settings = ctx._apply_task_settings
-        joins = graph.join_predecessors()
+        run_start = start_task_id if start_task_id is not None else ctx.start_node
+        joins = graph.join_predecessors(run_start)
         joins_version = graph._version
 
         last_result: Any = None
@@ -211,7 +212,7 @@ class WorkflowEngine:
                 succ = successors.get(source)
                 if succ:
                     if graph._version != joins_version:
-                        joins = graph.join_predecessors()
+                        joins = graph.join_predecessors(run_start)
                         joins_version = graph._version
                     for s in succ:
                         need = joins.get(s) if joins else None

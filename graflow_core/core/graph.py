@@ -63,7 +63,7 @@ class TaskGraph:
         self._dynamic: set[str] = set()
         # Bumped on every structural change; the engine caches its join analysis on it.
         self._version = 0
-        self._join_cache: tuple[int, dict[str, frozenset[str]]] | None = None
+        self._join_cache: dict[str | None, tuple[int, dict[str, frozenset[str]]]] = {}
 
     # -- building ------------------------------------------------------------------------------
 
@@ -268,27 +268,53 @@ class TaskGraph:
                     stack.append((nxt, iter(self._succ[nxt])))
         return cycles
 
-    def join_predecessors(self) -> dict[str, frozenset[str]]:
+    def join_predecessors(self, start: str | None = None) -> dict[str, frozenset[str]]:
         """For every node with two or more *forward* predecessors, those predecessors.
 
         A forward predecessor is one outside the node's strongly connected component; a
         predecessor inside it closes a loop (a back edge) and triggers the node on its own.
-        Cached until the graph changes.
+        With ``start``, only predecessors reachable from ``start`` count: a run never waits
+        for a task it cannot reach.  Cached per start node until the graph changes.
         """
-        cache = self._join_cache
-        if cache is not None and cache[0] == self._version:
-            return cache[1]
+        cached = self._join_cache.get(start)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
         joins: dict[str, frozenset[str]] = {}
         multi = [n for n, preds in self._pred.items() if len(preds) > 1]
         if multi:
             component = self._strongly_connected_components()
+            reachable = self._reachable_from(start) if start is not None else None
             for node in multi:
                 comp = component[node]
-                forward = frozenset(p for p in self._pred[node] if component[p] != comp)
+                forward = frozenset(
+                    p
+                    for p in self._pred[node]
+                    if component[p] != comp and (reachable is None or p in reachable)
+                )
                 if len(forward) > 1:
                     joins[node] = forward
-        self._join_cache = (self._version, joins)
+        if len(self._join_cache) > 16:
+            self._join_cache.clear()
+        self._join_cache[start] = (self._version, joins)
         return joins
+
+    def _reachable_from(self, start: str) -> set[str]:
+        """Nodes reachable from ``start`` along edges and into parallel-group members."""
+        seen = {start}
+        todo = [start]
+        while todo:
+            node = todo.pop()
+            following = list(self._succ.get(node, ()))
+            members = getattr(self._tasks.get(node), "_collect_member_ids", None)
+            if members is not None:
+                ids: set[str] = set()
+                members(ids)
+                following.extend(ids)
+            for nxt in following:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
 
     def _strongly_connected_components(self) -> dict[str, int]:
         """Tarjan's algorithm, iterative (graphs of 100k nodes must not hit recursion limits)."""
@@ -354,7 +380,7 @@ class TaskGraph:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_join_cache"] = None
+        state["_join_cache"] = {}
         return state
 
 

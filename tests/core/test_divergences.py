@@ -812,3 +812,18 @@ def test_group_built_outside_any_block_can_be_connected_into_a_workflow():
     assert order[0] == "src"
     assert sorted(order[1:3]) == ["c", "d"]
     assert sorted(order[3:]) == ["a", "b"]
+
+
+def test_join_waits_only_for_predecessors_reachable_from_the_start():
+    """a >> c and b >> c, started at a: b can never run, so c does not wait for it."""
+    order = []
+    with workflow("unreachable_pred") as wf:
+        a, b, c = (TaskWrapper(n, (lambda n=n: order.append(n))) for n in "abc")
+        a >> c
+        b >> c
+    _, ctx = wf.execute("a", ret_context=True)
+    assert order == ["a", "c"]
+    assert ctx.skipped_tasks == []
+    order.clear()
+    _, ctx = wf.execute("b", ret_context=True)
+    assert order == ["b", "c"]
