@@ -364,6 +364,32 @@ class TaskGraph:
                     comp_id += 1
         return component
 
+    def nx_graph(self) -> Any:
+        """A ``networkx.DiGraph`` snapshot of this graph (nodes carry ``task=``).
+
+        Graflow keeps its graph in networkx; graflow_core does not depend on it, so this needs
+        ``pip install networkx`` and returns a copy: changing it does not change the workflow.
+        """
+        try:
+            import networkx as nx
+        except ImportError as exc:
+            from graflow_core.exceptions import ConfigError
+
+            raise ConfigError(
+                "TaskGraph.nx_graph() needs networkx, which graflow_core does not install: "
+                "pip install networkx"
+            ) from exc
+        graph = nx.DiGraph()
+        for node, task in self._tasks.items():
+            graph.add_node(node, **({} if task is None else {"task": task}))
+        graph.add_edges_from(self.edges)
+        return graph
+
+    @property
+    def _graph(self) -> Any:
+        """Graflow's internal networkx graph, as a snapshot (see :meth:`nx_graph`)."""
+        return self.nx_graph()
+
     def __len__(self) -> int:
         return len(self._tasks)
 

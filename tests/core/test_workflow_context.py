@@ -644,3 +644,28 @@ def test_create_execution_context_helper():
     assert ctx.max_steps == 10
     assert ctx.graph.has_node("ROOT")
     assert ctx.execute() is None
+
+
+def test_nx_graph_is_a_networkx_snapshot():
+    nx = pytest.importorskip("networkx")
+    g, tasks = _graph("a", "b", "c")
+    g.add_edge("a", "b")
+    g.add_edge("b", "c")
+    snapshot = g.nx_graph()
+    assert isinstance(snapshot, nx.DiGraph)
+    assert list(snapshot.edges) == [("a", "b"), ("b", "c")]
+    assert snapshot.nodes["a"]["task"] is tasks["a"]
+    assert list(g._graph.nodes) == ["a", "b", "c"]
+    snapshot.add_edge("c", "a")
+    assert ("c", "a") not in g.edges
+
+
+def test_nx_graph_without_networkx_says_how_to_get_it(monkeypatch):
+    import sys
+
+    from graflow_core.exceptions import ConfigError
+
+    monkeypatch.setitem(sys.modules, "networkx", None)
+    g, _ = _graph("a")
+    with pytest.raises(ConfigError, match="pip install networkx"):
+        g.nx_graph()
