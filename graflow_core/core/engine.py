@@ -179,7 +179,9 @@ class WorkflowEngine:
             finally:
                 stack.pop()
                 if tracing:
-                    tracer.on_task_end(task, ctx, result=result, error=error)
+                    tracer.on_task_end(
+                        task, ctx, result=None if error is not None else result, error=error
+                    )
 
             if error is not None:
                 if self._handle_task_retry(task_id, error, ctx):
