@@ -64,6 +64,7 @@ class TaskGraph:
         # Bumped on every structural change; the engine caches its join analysis on it.
         self._version = 0
         self._join_cache: dict[str | None, tuple[int, dict[str, frozenset[str]]]] = {}
+        self._candidate_cache: tuple[int, dict[str, frozenset[str]]] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -274,29 +275,42 @@ class TaskGraph:
         A forward predecessor is one outside the node's strongly connected component; a
         predecessor inside it closes a loop (a back edge) and triggers the node on its own.
         With ``start``, only predecessors reachable from ``start`` count: a run never waits
-        for a task it cannot reach.  Cached per start node until the graph changes.
+        for a task it cannot reach.  Cached until the graph changes.
         """
+        version = self._version
         cached = self._join_cache.get(start)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        candidates = self._join_candidates()
+        joins: dict[str, frozenset[str]] = {}
+        if candidates:
+            reachable = self._reachable_from(start) if start is not None else None
+            for node, forward in candidates.items():
+                if reachable is not None:
+                    forward = frozenset(p for p in forward if p in reachable)
+                if len(forward) > 1:
+                    joins[node] = forward
+            if len(self._join_cache) >= 64:
+                self._join_cache.clear()
+            self._join_cache[start] = (version, joins)
+        return joins
+
+    def _join_candidates(self) -> dict[str, frozenset[str]]:
+        """Nodes with two or more predecessors outside their strongly connected component."""
+        cached = self._candidate_cache
         if cached is not None and cached[0] == self._version:
             return cached[1]
-        joins: dict[str, frozenset[str]] = {}
+        candidates: dict[str, frozenset[str]] = {}
         multi = [n for n, preds in self._pred.items() if len(preds) > 1]
         if multi:
             component = self._strongly_connected_components()
-            reachable = self._reachable_from(start) if start is not None else None
             for node in multi:
                 comp = component[node]
-                forward = frozenset(
-                    p
-                    for p in self._pred[node]
-                    if component[p] != comp and (reachable is None or p in reachable)
-                )
+                forward = frozenset(p for p in self._pred[node] if component[p] != comp)
                 if len(forward) > 1:
-                    joins[node] = forward
-        if len(self._join_cache) > 16:
-            self._join_cache.clear()
-        self._join_cache[start] = (self._version, joins)
-        return joins
+                    candidates[node] = forward
+        self._candidate_cache = (self._version, candidates)
+        return candidates
 
     def _reachable_from(self, start: str) -> set[str]:
         """Nodes reachable from ``start`` along edges and into parallel-group members."""
@@ -407,6 +421,7 @@ class TaskGraph:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_join_cache"] = {}
+        state["_candidate_cache"] = None
         return state
 
 
