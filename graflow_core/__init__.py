@@ -8,8 +8,7 @@ loads on first use.
 
 from __future__ import annotations
 
-from typing import Any
-
+from graflow_core._lazy import lazy_exports
 from graflow_core.core.context import ExecutionContext, TaskExecutionContext
 from graflow_core.core.decorators import task
 from graflow_core.core.retry import RetryPolicy
@@ -82,21 +81,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'graflow_core' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
-
-
 __all__ = [
     "ExecutionContext",
     "Executable",
@@ -114,3 +98,5 @@ __all__ = [
     "workflow",
     *_LAZY,
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

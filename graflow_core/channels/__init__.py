@@ -5,6 +5,8 @@ The public classes are imported on first access, so ``import graflow_core.channe
 
 from __future__ import annotations
 
+from graflow_core._lazy import lazy_exports
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from graflow_core.channels.base import Channel
@@ -23,16 +25,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

@@ -5,6 +5,8 @@ Names are imported on first access, so importing this package costs next to noth
 
 from __future__ import annotations
 
+from graflow_core._lazy import lazy_exports
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from graflow_core.core.handlers.direct import DirectTaskHandler
@@ -48,16 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)
