@@ -19,8 +19,6 @@ from typing import Any
 from graflow_core.core.context import ExecutionContext
 from graflow_core.queue.base import TaskSpec, TaskStatus
 
-SCHEMA_VERSION = "1.0"
-
 
 class CheckpointMetadata:
     """What ``<base>.meta.json`` holds."""

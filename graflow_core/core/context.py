@@ -34,6 +34,9 @@ T = TypeVar("T")
 
 _ITERATION_SUFFIX = re.compile(r"(_cycle_\d+_[0-9a-f]+)+$")
 
+# Version of the ``<base>.state.json`` layout (Graflow's value).
+CHECKPOINT_SCHEMA_VERSION = "1.0"
+
 
 def _new_session_id() -> str:
     return os.urandom(16).hex()
@@ -615,7 +618,7 @@ class ExecutionContext:
     def get_checkpoint_state(self) -> dict[str, Any]:
         """The serialisable run state written to ``<base>.state.json``."""
         return {
-            "schema_version": "1.0",
+            "schema_version": CHECKPOINT_SCHEMA_VERSION,
             "session_id": self.session_id,
             "trace_id": self.trace_id,
             "start_node": self.start_node,
