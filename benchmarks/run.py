@@ -234,30 +234,26 @@ def _summarise(samples: dict[str, list[float]], **extra) -> dict:
     }
 
 
-def bench_chain(side: Side, reps: int, log) -> dict:
+def _bench_per_task(side: Side, reps: int, log, program: str, n: int, label: str) -> dict:
+    """Run ``program`` ``reps`` times with ``n`` tasks; per-task, build and run times."""
     s = {"per_task_us": [], "build_ms": [], "run_ms": []}
     info = {}
     for i in range(reps):
-        r = side.run("chain.py", str(CHAIN_N))
+        r = side.run(program, str(n))
         s["per_task_us"].append(r["run_s"] / r["n"] * 1e6)
         s["build_ms"].append(r["build_s"] * 1e3)
         s["run_ms"].append(r["run_s"] * 1e3)
         info = r
-        log(f"  chain rep {i + 1}/{reps}: {s['per_task_us'][-1]:.2f} us/task")
-    return _summarise(s, n=CHAIN_N, repeats=reps, module_file=info.get("module_file"))
+        log(f"  {label} rep {i + 1}/{reps}: {s['per_task_us'][-1]:.2f} us/task")
+    return _summarise(s, n=n, repeats=reps, module_file=info.get("module_file"))
+
+
+def bench_chain(side: Side, reps: int, log) -> dict:
+    return _bench_per_task(side, reps, log, "chain.py", CHAIN_N, "chain")
 
 
 def bench_parallel(side: Side, reps: int, log) -> dict:
-    s = {"per_task_us": [], "build_ms": [], "run_ms": []}
-    info = {}
-    for i in range(reps):
-        r = side.run("parallel.py", str(PARALLEL_N))
-        s["per_task_us"].append(r["run_s"] / r["n"] * 1e6)
-        s["build_ms"].append(r["build_s"] * 1e3)
-        s["run_ms"].append(r["run_s"] * 1e3)
-        info = r
-        log(f"  parallel rep {i + 1}/{reps}: {s['per_task_us'][-1]:.2f} us/task")
-    return _summarise(s, n=PARALLEL_N, repeats=reps, module_file=info.get("module_file"))
+    return _bench_per_task(side, reps, log, "parallel.py", PARALLEL_N, "parallel")
 
 
 def bench_import(side: Side, reps: int, log) -> dict:
