@@ -1,0 +1,1 @@
+"""Testing utilities for graflow workflows (the ``graflow`` pytest plugin lives here)."""
