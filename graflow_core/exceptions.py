@@ -189,3 +189,21 @@ class WorkflowDefinitionError(GraphCompilationError, TypeError):
 
     Also a ``TypeError``, which is what Graflow raises for the same mistakes.
     """
+
+
+class TaskTimeoutError(GraflowRuntimeError, TimeoutError):
+    """A task attempt ran longer than its ``@task(timeout=...)`` (the attempt then fails)."""
+
+    def __init__(self, task_id: str, timeout: float) -> None:
+        super().__init__(
+            f"Task '{task_id}' timed out after {timeout:g} s (@task(timeout={timeout:g})). The "
+            "attempt counts as failed (retries apply); its thread cannot be interrupted and "
+            "finishes in the background, so make long-running work cancellable or raise the "
+            "timeout."
+        )
+        self.task_id = task_id
+        self.timeout = timeout
+
+
+class PluginError(GraflowError):
+    """A plugin broke the hook contract (e.g. ``execute_task`` returned a bare value)."""

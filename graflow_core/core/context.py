@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graflow_core.channels.memory_channel import MemoryChannel
+from graflow_core.core import hooks as _hooks
 from graflow_core.core.cycle import CycleController
 from graflow_core.core.graph import TaskGraph
 from graflow_core.core.retry import RetryController
@@ -197,6 +198,14 @@ class TaskExecutionContext:
 
 class ExecutionContext:
     """The state of one workflow run (or of one parallel branch of it)."""
+
+    #: Where tasks that fail for good are recorded (``workflow(..., dead_letter_store=...)``).
+    dead_letter_store: Any = None
+    #: The workflow's version (``workflow(..., version=...)``), for specs and tracking plugins.
+    workflow_version: str | None = None
+    #: Called as ``f(context, task_id)`` after each completed task of the root context, once its
+    #: successors are queued (durable runs checkpoint there). Not pickled.
+    _after_task: Any = None
 
     def __init__(
         self,
@@ -494,6 +503,9 @@ class ExecutionContext:
                 is_iteration=task_id in self._iteration_bases,
                 metadata={"goto": goto, "is_new": is_new},
             )
+        hooks = _hooks._snapshot
+        if hooks is not None and hooks.dynamic_task_added is not None:
+            hooks.dynamic_task_added(task=executable, task_id=task_id, context=self, goto=goto)
         return task_id
 
     def _add_dynamic_node(self, executable: Executable) -> None:
@@ -544,6 +556,9 @@ class ExecutionContext:
             self.tracer.on_dynamic_task_added(
                 iteration_id, parent_task_id=current_id, is_iteration=True, metadata={"data": data}
             )
+        hooks = _hooks._snapshot
+        if hooks is not None and hooks.dynamic_task_added is not None:
+            hooks.dynamic_task_added(task=iteration, task_id=iteration_id, context=self, goto=True)
         return iteration_id
 
     def terminate_workflow(self, message: str) -> None:
@@ -655,6 +670,9 @@ class ExecutionContext:
         branch.cycle_controller = CycleController(self.default_max_cycles)
         branch.cycle_controller.node_max_cycles = dict(self.cycle_controller.node_max_cycles)
         branch.retry_controller = RetryController(self.default_max_retries)
+        branch.retry_controller.default_policy = self.retry_controller.default_policy
+        branch.dead_letter_store = self.dead_letter_store
+        branch.workflow_version = self.workflow_version
         branch._iteration_bases = self._iteration_bases
         branch.task_queue = LocalTaskQueue(branch, None)
         return branch
@@ -685,7 +703,14 @@ class ExecutionContext:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("task_queue", "channel", "_fast_data", "_task_ctx_stack", "parent_context"):
+        for key in (
+            "task_queue",
+            "channel",
+            "_fast_data",
+            "_task_ctx_stack",
+            "parent_context",
+            "_after_task",
+        ):
             state.pop(key, None)
         state["_pending_ids"] = list(self.task_queue._ids)
         channel = self.channel

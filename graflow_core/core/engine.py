@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.context import TaskExecutionContext
 from graflow_core.core.handlers.direct import DirectTaskHandler
+from graflow_core.core.hooks import HookSnapshot, active_hooks
 from graflow_core.core.task import ParallelGroup, TaskWrapper
 from graflow_core.core.workflow import _running, _start_running
 from graflow_core.exceptions import (
@@ -53,14 +54,25 @@ class WorkflowEngine:
         ``start_task_id`` runs that task first instead of dequeuing.
         """
         token = _start_running(context)
-        tracing = context._tracing and context.parent_context is None
+        root = context.parent_context is None
+        tracing = context._tracing and root
+        hooks = active_hooks() if root else None
         name = context.workflow_name or ""
         result: Any = None
         try:
             if tracing:
                 context.tracer.on_workflow_start(name, context)
-            result = self._run(context, start_task_id, None)
-            _finish(context)
+            if hooks is not None and hooks.workflow_start is not None:
+                hooks.workflow_start(context=context, workflow_name=name)
+            try:
+                result = self._run(context, start_task_id, None)
+                _finish(context)
+            except BaseException as exc:
+                if hooks is not None and hooks.workflow_failure is not None:
+                    hooks.workflow_failure(context=context, workflow_name=name, error=exc)
+                raise
+            if hooks is not None and hooks.workflow_end is not None:
+                hooks.workflow_end(context=context, workflow_name=name, result=result)
             return result
         finally:
             _running.reset(token)
@@ -110,6 +122,8 @@ class WorkflowEngine:
         direct = self._handlers["direct"]
         direct_builtin = type(direct) is DirectTaskHandler
         apply_settings = ctx._apply_task_settings
+        hooks = active_hooks()
+        after_task = ctx._after_task if ctx.parent_context is None else None
         run_start = start_task_id if start_task_id is not None else ctx.start_node
         joins = graph.join_predecessors(run_start)
         joins_version = graph._version
@@ -154,7 +168,12 @@ class WorkflowEngine:
             error: Exception | None = None
             result: Any = None
             try:
-                if direct_builtin and task.handler_type == "direct":
+                if (
+                    hooks is None
+                    and direct_builtin
+                    and task.handler_type == "direct"
+                    and task._plain
+                ):
                     try:
                         if type(task) is TaskWrapper:
                             result = task._invoke(ctx, (), {})
@@ -173,7 +192,7 @@ class WorkflowEngine:
                         else:
                             channel.set(key, result)
                 else:
-                    result = self._get_handler(task).execute_task(task, ctx)
+                    result = self._execute_extended(task, task_id, ctx, hooks)
             except Exception as exc:
                 error = exc
             finally:
@@ -184,9 +203,10 @@ class WorkflowEngine:
                     )
 
             if error is not None:
-                if self._handle_task_retry(task_id, error, ctx):
+                if self._handle_task_retry(task_id, error, ctx, task=task, hooks=hooks):
                     task_id = queue.popleft()
                     continue
+                self._final_failure(task, task_id, error, ctx, hooks)
                 if retry.get_max_retries_for_node(task_id) > 0:
                     retry.increment(task_id, error)
                     retry.check_retry_limit(task_id)
@@ -203,6 +223,8 @@ class WorkflowEngine:
                 completed_list.append(task_id)
             ctx.steps += 1
             last_result = result
+            if hooks is not None and hooks.task_end is not None:
+                hooks.task_end(task=task, task_id=task_id, context=ctx, result=result)
 
             if ctx.terminate_called:
                 if ctx.checkpoint_requested:
@@ -231,9 +253,85 @@ class WorkflowEngine:
 
             if ctx.checkpoint_requested:
                 self._handle_deferred_checkpoint(ctx)
+            if after_task is not None:
+                after_task(ctx, task_id)
 
             task_id = queue.popleft() if queue else None
         return last_result
+
+    # -- the extended path: plugins, task types, timeouts, circuit breakers ---------------------
+
+    def _execute_extended(
+        self, task: Executable, task_id: str, ctx: ExecutionContext, hooks: HookSnapshot | None
+    ) -> Any:
+        """One attempt of a task that plugins observe or that has a type/timeout/breaker.
+
+        Layers, outermost first: the ``execute_task`` hook (where it runs), the timeout, the
+        circuit breaker, the task type, then the body (the direct call or the task's handler).
+        """
+        if hooks is not None and hooks.task_start is not None:
+            hooks.task_start(task=task, task_id=task_id, context=ctx)
+        direct = (
+            task.handler_type == "direct" and type(self._handlers["direct"]) is DirectTaskHandler
+        )
+        if direct:
+            engine = self
+
+            def call() -> Any:
+                if type(task) is TaskWrapper:
+                    return task._invoke(ctx, (), {})
+                if isinstance(task, ParallelGroup):
+                    task._run_with(ctx, engine)
+                    return None
+                return task.run()
+
+        else:
+            handler = self._get_handler(task)
+
+            def call() -> Any:
+                return handler.execute_task(task, ctx)
+
+        if not task._plain:
+            call = _with_task_extensions(task, task_id, ctx, call)
+        execute_hook = hooks.execute_task if hooks is not None else None
+        try:
+            if execute_hook is None:
+                value = call()
+            else:
+                outcome = execute_hook(task=task, task_id=task_id, context=ctx, invoke=call)
+                value = call() if outcome is None else _outcome_value(outcome, task_id)
+        except Exception as exc:
+            if direct:
+                ctx.set_result(task_id, exc)
+            raise
+        if direct:
+            ctx.set_result(task_id, value)
+        return value
+
+    def _final_failure(
+        self,
+        task: Executable,
+        task_id: str,
+        error: Exception,
+        ctx: ExecutionContext,
+        hooks: HookSnapshot | None,
+    ) -> None:
+        """A task failed for good: tell the plugins and the dead-letter store."""
+        if hooks is not None and hooks.task_failure is not None:
+            hooks.task_failure(task=task, task_id=task_id, context=ctx, error=error, final=True)
+        store = ctx.dead_letter_store
+        if store is not None:
+            try:
+                store.record_failure(task=task, task_id=task_id, context=ctx, error=error)
+            except Exception as exc:  # never hide the task's own error behind the store's
+                import warnings
+
+                warnings.warn(
+                    f"Could not record the failure of task '{task_id}' in the dead-letter "
+                    f"store {store!r}: {type(exc).__name__}: {exc}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
 
     # -- helpers Graflow's tests call ----------------------------------------------------------
 
@@ -241,12 +339,34 @@ class WorkflowEngine:
         with context.executing_task(task):
             return self._get_handler(task).execute_task(task, context)
 
-    def _handle_task_retry(self, task_id: str, error: Exception, context: ExecutionContext) -> bool:
+    def _handle_task_retry(
+        self,
+        task_id: str,
+        error: Exception,
+        context: ExecutionContext,
+        *,
+        task: Executable | None = None,
+        hooks: HookSnapshot | None = None,
+    ) -> bool:
         """Re-queue a failed task at the tail after its backoff delay, if it has retries left."""
         retry = context.retry_controller
         if retry.accept_retry(task_id):
-            retry.increment(task_id, error)
+            attempt = retry.increment(task_id, error)
             delay = retry.get_delay(task_id)
+            if hooks is not None and task is not None:
+                if hooks.task_failure is not None:
+                    hooks.task_failure(
+                        task=task, task_id=task_id, context=context, error=error, final=False
+                    )
+                if hooks.task_retry is not None:
+                    hooks.task_retry(
+                        task=task,
+                        task_id=task_id,
+                        context=context,
+                        error=error,
+                        attempt=attempt,
+                        delay=delay,
+                    )
             if delay > 0:
                 time.sleep(delay)
             context.task_queue._ids.append(task_id)
@@ -270,3 +390,53 @@ def _finish(ctx: ExecutionContext) -> None:
     if arrivals:
         ctx.skipped_tasks.extend(arrivals)
         arrivals.clear()
+
+
+def _with_task_extensions(task: Executable, task_id: str, ctx: ExecutionContext, body: Any) -> Any:
+    """Wrap ``body`` in the task's type, circuit breaker and timeout (innermost first)."""
+    call = body
+    type_name = task.task_type
+    if type_name is not None:
+        from graflow_core.core.task_types import get_task_type
+
+        task_type = get_task_type(type_name)
+        inner_type = call
+
+        def call_typed() -> Any:
+            return task_type.execute(task, ctx, inner_type)  # type: ignore[arg-type]
+
+        call = call_typed
+    from graflow_core.resilience.circuit_breaker import circuit_breaker_for
+
+    breaker = circuit_breaker_for(task)
+    if breaker is not None:
+        inner_breaker = call
+
+        def call_guarded() -> Any:
+            return breaker.call(inner_breaker, task_id)
+
+        call = call_guarded
+    timeout = task.timeout
+    if timeout is not None:
+        from graflow_core.core.timeouts import call_with_timeout
+
+        inner_timed = call
+
+        def call_timed() -> Any:
+            return call_with_timeout(inner_timed, timeout, task_id)
+
+        call = call_timed
+    return call
+
+
+def _outcome_value(outcome: Any, task_id: str) -> Any:
+    from graflow_core.plugins.outcome import TaskOutcome
+
+    if not isinstance(outcome, TaskOutcome):
+        from graflow_core.exceptions import PluginError
+
+        raise PluginError(
+            f"An execute_task hook returned {outcome!r} for task '{task_id}'; it must return "
+            "TaskOutcome(value) when it executed the task, or None to let the core run it."
+        )
+    return outcome.value

@@ -80,7 +80,13 @@ class RetryPolicy:
 
 
 class RetryController:
-    """Per-run retry counters, budgets and policies, keyed by task id."""
+    """Per-run retry counters, budgets and policies, keyed by task id.
+
+    ``default_policy`` (the workflow's ``retry_policy``) applies to tasks without their own:
+    its ``max_retries`` is the default budget and its backoff gives the delays.
+    """
+
+    default_policy: RetryPolicy | None = None
 
     def __init__(self, default_max_retries: int = 0) -> None:
         self.default_max_retries = default_max_retries
@@ -88,6 +94,12 @@ class RetryController:
         self.node_max_retries: dict[str, int] = {}
         self.node_policies: dict[str, RetryPolicy] = {}
         self.last_errors: dict[str, BaseException] = {}
+
+    def set_default_policy(self, policy: RetryPolicy | None) -> None:
+        """Use ``policy`` for every task that has no policy or retry budget of its own."""
+        self.default_policy = policy
+        if policy is not None:
+            self.default_max_retries = policy.max_retries
 
     def set_node_max_retries(self, node_id: str, max_retries: int) -> None:
         """Give ``node_id`` its own retry budget."""
@@ -136,7 +148,7 @@ class RetryController:
 
     def get_delay(self, node_id: str) -> float:
         """Delay before the retry just counted (0 without a policy)."""
-        policy = self.node_policies.get(node_id)
+        policy = self.node_policies.get(node_id) or self.default_policy
         if policy is None:
             return 0.0
         return policy.get_delay(max(0, self.retry_counts.get(node_id, 0) - 1))

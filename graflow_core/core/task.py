@@ -36,6 +36,12 @@ class Executable(ABC):
     """Base class of everything that can be put in a workflow."""
 
     handler_type: str = "direct"
+    # False when the task has a task type, a timeout or a circuit breaker: the engine then takes
+    # its extended execution path instead of the direct fast path.
+    _plain: bool = True
+    task_type: str | None = None
+    timeout: float | None = None
+    circuit_breaker: Any = None
     # The workflow a task was created in (None for tasks defined outside any workflow block,
     # which may then be connected into any number of workflows).
     _owner: WorkflowContext | None = None
@@ -257,6 +263,11 @@ class TaskWrapper(Executable):
         max_cycles: int | None = None,
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
+        task_type: str | None = None,
+        type_options: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        circuit_breaker: Any = None,
+        type_target: Any = None,
     ) -> None:
         if not callable(func):
             raise WorkflowDefinitionError(
@@ -275,9 +286,33 @@ class TaskWrapper(Executable):
             raise ConfigError(
                 f"Task '{task_id}': max_retries must be an int >= 0, got {max_retries!r}"
             )
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+        ):
+            raise ConfigError(
+                f"Task '{task_id}': timeout must be a number of seconds > 0, got {timeout!r}"
+            )
+        if circuit_breaker is not None and not (
+            isinstance(circuit_breaker, str) or callable(getattr(circuit_breaker, "call", None))
+        ):
+            raise ConfigError(
+                f"Task '{task_id}': circuit_breaker must be a CircuitBreaker or the name of a "
+                f"registered one, got {circuit_breaker!r}"
+            )
+        if task_type is not None and (not isinstance(task_type, str) or not task_type):
+            raise ConfigError(
+                f"Task '{task_id}': type must be a task type name (str), got {task_type!r}"
+            )
         self._task_id = task_id
         self.func = func
         self._original_func: Callable[..., Any] = getattr(func, "__wrapped__", func)
+        self.task_type = task_type
+        self.type_options: dict[str, Any] = dict(type_options) if type_options else {}
+        self.type_target = type_target
+        self.timeout = float(timeout) if timeout is not None else None
+        self.circuit_breaker = circuit_breaker
+        if task_type is not None or timeout is not None or circuit_breaker is not None:
+            self._plain = False
         self.inject_context = inject_context
         self.inject_llm_client = inject_llm_client
         self.inject_llm_agent = inject_llm_agent
@@ -336,10 +371,34 @@ class TaskWrapper(Executable):
             max_cycles=self.max_cycles,
             max_retries=self.max_retries,
             retry_policy=self.retry_policy,
+            **self._extension_flags(),
         )
         if kwargs:
             instance._bound_kwargs = kwargs
         return instance
+
+    def _extension_flags(self) -> dict[str, Any]:
+        return {
+            "task_type": self.task_type,
+            "type_options": self.type_options,
+            "timeout": self.timeout,
+            "circuit_breaker": self.circuit_breaker,
+            "type_target": self.type_target,
+        }
+
+    def resolved_inputs(self, exec_context: ExecutionContext) -> dict[str, Any]:
+        """The keyword arguments a run in ``exec_context`` would pass (channel, then bound).
+
+        Injected objects (context, LLM client, agent) are not included.
+        """
+        call_kwargs: dict[str, Any] = {}
+        if self.resolve_keyword_args:
+            plan = self._plan if self._plan is not None else self._resolution_plan()
+            if plan:
+                exec_context._resolve_into(plan, call_kwargs)
+        if self._bound_kwargs:
+            call_kwargs.update(self._bound_kwargs)
+        return call_kwargs
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Execute the function with keyword resolution and injection.
@@ -435,6 +494,7 @@ class TaskWrapper(Executable):
                     "max_cycles": self.max_cycles,
                     "max_retries": self.max_retries,
                     "retry_policy": self.retry_policy,
+                    **self._extension_flags(),
                 },
                 dict(self._bound_kwargs),
             ),

@@ -6,7 +6,13 @@ import contextvars
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.graph import TaskGraph
-from graflow_core.exceptions import GraflowRuntimeError, GraphCompilationError, TaskNotFoundError
+from graflow_core.core.retry import RetryPolicy
+from graflow_core.exceptions import (
+    ConfigError,
+    GraflowRuntimeError,
+    GraphCompilationError,
+    TaskNotFoundError,
+)
 
 if TYPE_CHECKING:
     from graflow_core.core.context import ExecutionContext
@@ -56,8 +62,31 @@ class WorkflowContext:
     nodes of ``wf.graph``.
     """
 
-    def __init__(self, name: str, tracer: Any = None, prompt_manager: Any = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        tracer: Any = None,
+        prompt_manager: Any = None,
+        *,
+        version: str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        dead_letter_store: Any = None,
+    ) -> None:
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise ConfigError(
+                f"workflow '{name}': retry_policy must be a RetryPolicy, got {retry_policy!r}"
+            )
+        if dead_letter_store is not None and not callable(
+            getattr(dead_letter_store, "record_failure", None)
+        ):
+            raise ConfigError(
+                f"workflow '{name}': dead_letter_store must be a DeadLetterStore (an object "
+                f"with record_failure()), got {dead_letter_store!r}"
+            )
         self.name = name
+        self.version = version
+        self.retry_policy = retry_policy
+        self.dead_letter_store = dead_letter_store
         self.graph = TaskGraph()
         self._task_counter = 0
         self._group_counter = 0
@@ -177,6 +206,12 @@ class WorkflowContext:
             prompt_manager=self._prompt_manager,
         )
         exec_context.workflow_name = self.name
+        exec_context.workflow_version = self.version
+        if self.retry_policy is not None:
+            exec_context.default_max_retries = self.retry_policy.max_retries
+            exec_context.retry_controller.set_default_policy(self.retry_policy)
+        if self.dead_letter_store is not None:
+            exec_context.dead_letter_store = self.dead_letter_store
         if initial_channel:
             channel = exec_context.channel
             for key, value in initial_channel.items():
@@ -281,9 +316,33 @@ def clear_workflow_context() -> None:
     _current_context.set(None)
 
 
-def workflow(name: str, tracer: Any = None, prompt_manager: Any = None) -> WorkflowContext:
-    """Create a :class:`WorkflowContext`; use it as ``with workflow("name") as wf:``."""
-    return WorkflowContext(name, tracer=tracer, prompt_manager=prompt_manager)
+def workflow(
+    name: str,
+    tracer: Any = None,
+    prompt_manager: Any = None,
+    *,
+    version: str | None = None,
+    retry_policy: RetryPolicy | None = None,
+    dead_letter_store: Any = None,
+) -> WorkflowContext:
+    """Create a :class:`WorkflowContext`; use it as ``with workflow("name") as wf:``.
+
+    Args:
+        name: the workflow's name.
+        tracer: a ``Tracer`` receiving run events (default: none).
+        prompt_manager: handed to tasks through the context.
+        version: the workflow's version (recorded in specs, exports and tracking plugins).
+        retry_policy: the default :class:`RetryPolicy` of tasks that have none of their own.
+        dead_letter_store: where tasks that fail for good are recorded (a ``DeadLetterStore``).
+    """
+    return WorkflowContext(
+        name,
+        tracer=tracer,
+        prompt_manager=prompt_manager,
+        version=version,
+        retry_policy=retry_policy,
+        dead_letter_store=dead_letter_store,
+    )
 
 
 def _registration_target() -> WorkflowContext | None:

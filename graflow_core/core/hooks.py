@@ -1,0 +1,169 @@
+"""The engine's cheap view of the plugin hooks.
+
+The engine asks :func:`active_hooks` once per run (and per parallel branch). It returns ``None``
+when no plugin implements a per-run hook, so that with zero plugins the hot loop pays one
+``is None`` check per task and pluggy is never imported. Otherwise it returns a
+:class:`HookSnapshot` whose attributes are the pluggy hook callers that have at least one
+implementation (``None`` for hooks nobody implements).
+
+Plugin discovery happens on the first call: entry points of the ``graflow`` group are looked for
+with a fast scan of the ``*.dist-info/entry_points.txt`` files on ``sys.path`` (importing
+``importlib.metadata`` costs ~40 ms); only when one names a ``[graflow]`` section is the real
+plugin manager (:mod:`graflow_core.plugins.manager`, which imports pluggy) created.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graflow_core.plugins.manager import GraflowPluginManager
+
+#: Hooks the engine calls during a run (the snapshot's attributes).
+RUN_HOOKS = (
+    "workflow_start",
+    "workflow_end",
+    "workflow_failure",
+    "task_start",
+    "task_end",
+    "task_failure",
+    "task_retry",
+    "dynamic_task_added",
+    "execute_task",
+    "checkpoint_written",
+    "checkpoint_resumed",
+)
+
+ENTRY_POINT_GROUP = "graflow"
+DISABLE_AUTOLOAD_ENV = "GRAFLOW_DISABLE_PLUGIN_AUTOLOAD"
+DISABLE_PLUGINS_ENV = "GRAFLOW_DISABLE_PLUGINS"
+
+
+class HookSnapshot:
+    """The run hooks that have implementations (a hook nobody implements is ``None``)."""
+
+    __slots__ = (*RUN_HOOKS, "task_hooks")
+
+    workflow_start: Any
+    workflow_end: Any
+    workflow_failure: Any
+    task_start: Any
+    task_end: Any
+    task_failure: Any
+    task_retry: Any
+    dynamic_task_added: Any
+    execute_task: Any
+    checkpoint_written: Any
+    checkpoint_resumed: Any
+    task_hooks: bool
+
+    def __init__(self, callers: dict[str, Any]) -> None:
+        for name in RUN_HOOKS:
+            setattr(self, name, callers.get(name))
+        self.task_hooks = any(
+            callers.get(n) is not None
+            for n in ("task_start", "task_end", "task_failure", "task_retry", "execute_task")
+        )
+
+
+_lock = threading.RLock()
+_initialized = False
+_manager: GraflowPluginManager | None = None
+_snapshot: HookSnapshot | None = None
+
+
+def active_hooks() -> HookSnapshot | None:
+    """The implemented run hooks, or ``None`` when no plugin implements any."""
+    if not _initialized:
+        _initialize()
+    return _snapshot
+
+
+def current_manager() -> GraflowPluginManager | None:
+    """The plugin manager if one was created (without creating one)."""
+    if not _initialized:
+        _initialize()
+    return _manager
+
+
+def _initialize() -> None:
+    global _initialized
+    with _lock:
+        if _initialized:
+            return
+        if autoload_enabled() and entry_points_present():
+            from graflow_core.plugins.manager import get_plugin_manager
+
+            get_plugin_manager()  # registers itself through _attach()
+        _initialized = True
+
+
+def _attach(manager: GraflowPluginManager) -> None:
+    """Called by the plugin manager when it is created (the engine then sees its hooks)."""
+    global _manager, _initialized
+    with _lock:
+        _manager = manager
+        _initialized = True
+        refresh()
+
+
+def _detach() -> None:
+    """Forget the plugin manager (tests; the next run discovers plugins again)."""
+    global _manager, _snapshot, _initialized
+    with _lock:
+        _manager = None
+        _snapshot = None
+        _initialized = False
+    from graflow_core.core.task_types import refresh_plugin_task_types
+
+    refresh_plugin_task_types()
+
+
+def refresh() -> None:
+    """Recompute the snapshot after plugins were registered, unregistered or blocked."""
+    global _snapshot
+    manager = _manager
+    if manager is None:
+        _snapshot = None
+        return
+    callers: dict[str, Any] = {}
+    hook = manager.hook
+    for name in RUN_HOOKS:
+        caller = getattr(hook, name, None)
+        if caller is not None and caller.get_hookimpls():
+            callers[name] = caller
+    _snapshot = HookSnapshot(callers) if callers else None
+
+
+def autoload_enabled() -> bool:
+    """False when ``GRAFLOW_DISABLE_PLUGIN_AUTOLOAD`` is set to a true value."""
+    value = os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower()
+    return value in ("", "0", "false", "no", "off")
+
+
+def entry_points_present() -> bool:
+    """Whether any distribution on ``sys.path`` declares a ``[graflow]`` entry-point section.
+
+    A quick filter before paying for ``importlib.metadata``: reads only the ``entry_points.txt``
+    of ``*.dist-info`` / ``*.egg-info`` directories. Unreadable paths are skipped.
+    """
+    marker = f"[{ENTRY_POINT_GROUP}]"
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as it:
+                names = [d.name for d in it if d.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(entry or ".", name, "entry_points.txt")
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            if marker in text:
+                return True
+    return False
