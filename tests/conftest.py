@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Checkpoints are signed (graflow_core.signing); the suite runs with a fixed test key.
+# Subprocesses started by tests inherit it through the environment.
+os.environ.setdefault("GRAFLOW_SECRET_KEY", "graflow-test-key-" + "0123456789abcdef" * 3)
 
 
 def _clear_workflow_context() -> None:

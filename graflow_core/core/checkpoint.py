@@ -1,23 +1,71 @@
-"""Checkpoints in Graflow's three-file format.
+"""Checkpoints in Graflow's three-file layout, signed and verified before anything is unpickled.
 
-``<base>.pkl`` is a cloudpickle of the ExecutionContext (graph, channel contents, counters),
-``<base>.state.json`` the queue and progress, ``<base>.meta.json`` the ``CheckpointMetadata``.
-Every file is written to a temporary name, flushed to disk and renamed into place, so a crash
-never leaves a half-written checkpoint under the real name.
+``<base>.state.json`` (queue and progress) and ``<base>.meta.json`` (``CheckpointMetadata``)
+are plain JSON, as in Graflow.  ``<base>.pkl`` is a signed envelope
+(:mod:`graflow_core.signing`) whose payload is::
+
+    b"GFCKPT\\x01"  |  4-byte big-endian manifest length  |  manifest (JSON)  |  cloudpickle
+
+The manifest holds the SHA-256 of the exact bytes of both JSON files, so the signature covers
+all three files: changing any byte of any of them, or combining files of two different
+checkpoints, is refused (:class:`CheckpointVerificationError`) before anything is unpickled.
+
+Write order: both JSON files first, the ``.pkl`` last, each replaced atomically (temp file +
+fsync + rename + directory fsync; see ``LocalCheckpointStore``).
+A crash in between leaves JSON files that do not match the old ``.pkl``'s manifest, so the
+checkpoint is refused, never loaded inconsistent.  Durable runs
+(:mod:`graflow_core.core.resumable`) write every checkpoint to a new base and move a signed
+``latest`` pointer last, so the previous checkpoint stays usable after any crash.
+
+Files are read and written through a :class:`~graflow_core.checkpoint_stores.CheckpointStore`
+(local paths, fsspec URLs such as ``s3://`` or ``memory://``, or a plugin's store).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.context import ExecutionContext
+from graflow_core.exceptions import GraflowError
 from graflow_core.queue.base import TaskSpec, TaskStatus
+from graflow_core.signing import SignatureVerificationError
+
+if TYPE_CHECKING:
+    from graflow_core.checkpoint_stores.base import CheckpointStore
+
+__all__ = [
+    "CheckpointError",
+    "CheckpointManager",
+    "CheckpointMetadata",
+    "CheckpointNotFoundError",
+    "CheckpointVerificationError",
+]
+
+PAYLOAD_MAGIC = b"GFCKPT\x01"
+MANIFEST_FORMAT = "graflow-core-checkpoint"
+MANIFEST_VERSION = 1
+SUFFIXES = (".pkl", ".state.json", ".meta.json")
+
+
+class CheckpointError(GraflowError):
+    """A checkpoint cannot be written or read."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """A file of the checkpoint does not exist (also a ``FileNotFoundError``)."""
+
+
+class CheckpointVerificationError(CheckpointError, SignatureVerificationError):
+    """A checkpoint file is unsigned, tampered with, truncated, signed with another key, or
+    does not belong with the other two files.  Nothing of the checkpoint was unpickled.
+
+    ``what`` is the refused file, ``reason`` a short code (see
+    :class:`~graflow_core.signing.SignatureVerificationError`; ``"mismatch"`` for a JSON file
+    that does not match the signed manifest).
+    """
 
 
 class CheckpointMetadata:
@@ -123,17 +171,20 @@ class CheckpointManager:
         path: str | None = None,
         metadata: dict[str, Any] | None = None,
         resuming_task_id: str | None = None,
+        store: CheckpointStore | None = None,
     ) -> tuple[str, CheckpointMetadata]:
-        """Write ``<base>.pkl``, ``.state.json`` and ``.meta.json``; return the pkl path.
+        """Write ``<base>.state.json``, ``<base>.meta.json`` and the signed ``<base>.pkl``.
 
-        ``path`` defaults to ``checkpoints/<session>/session_<session>_step_<n>_<ts>``.
-        ``resuming_task_id`` is queued first on resume (the immediate-checkpoint case).
+        Returns the ``.pkl`` path and the metadata.  ``path`` (a local path or a URL) defaults
+        to ``checkpoints/<session>/session_<session>_step_<n>_<ts>``; ``resuming_task_id`` is
+        queued first on resume (the immediate-checkpoint case).  ``store`` overrides the store
+        resolution.  Raises :class:`~graflow_core.signing.MissingSigningKeyError` (before
+        writing anything) when no signing key is configured.
         """
-        backend = cls._infer_backend_from_path(path)
-        if backend != "local":
-            raise NotImplementedError(f"Checkpoint backend '{backend}' is not implemented yet")
+        from graflow_core.checkpoint_stores.base import call_plugin_hook, resolve_store
+
         base_path = cls._resolve_base_path(context, path)
-        cls._ensure_directory(os.path.dirname(base_path) or ".")
+        target = resolve_store(base_path, store)
 
         state = context.get_checkpoint_state()
         state["pending_tasks"] = [
@@ -148,31 +199,37 @@ class CheckpointManager:
             backend=state["backend"],
             user_metadata=dict(metadata) if metadata else {},
         )
-        import cloudpickle
+        state_bytes = _json_bytes(state)
+        meta_bytes = _json_bytes(meta.to_dict())
+        pkl_blob = _build_pickle_envelope(context, state_bytes, meta_bytes, meta.checkpoint_id)
 
         pickle_path = f"{base_path}.pkl"
-        _write_atomic(pickle_path, cloudpickle.dumps(context))
-        cls._save_json(f"{base_path}.state.json", state)
-        cls._save_json(f"{base_path}.meta.json", meta.to_dict())
+        target.write_bytes(f"{base_path}.state.json", state_bytes)
+        target.write_bytes(f"{base_path}.meta.json", meta_bytes)
+        target.write_bytes(pickle_path, pkl_blob)  # last: it makes the checkpoint valid
         context.checkpoint_metadata = meta.to_dict()
         context.last_checkpoint_path = pickle_path
+        call_plugin_hook(
+            "checkpoint_written", context=context, path=pickle_path, metadata=meta.to_dict()
+        )
         return pickle_path, meta
 
     @classmethod
     def resume_from_checkpoint(
-        cls, checkpoint_path: str
+        cls, checkpoint_path: str, *, store: CheckpointStore | None = None
     ) -> tuple[ExecutionContext, CheckpointMetadata]:
-        """Load a checkpoint; continue with ``WorkflowEngine().execute(ctx)`` or ``ctx.execute()``.
+        """Verify and load a checkpoint; continue with ``ctx.execute()``.
 
-        ``checkpoint_path`` may be given with or without ``.pkl``.
+        ``checkpoint_path`` may be given with or without ``.pkl``.  All three files are
+        verified before anything is unpickled: :class:`CheckpointVerificationError` when one is
+        unsigned, modified, truncated, signed with another key or from another checkpoint;
+        :class:`CheckpointNotFoundError` when one is missing.
         """
-        backend = cls._infer_backend_from_path(checkpoint_path)
-        if backend != "local":
-            raise NotImplementedError(f"Checkpoint backend '{backend}' is not implemented yet")
+        from graflow_core.checkpoint_stores.base import call_plugin_hook, resolve_store
+
         base_path = cls._get_base_path(checkpoint_path)
-        context = ExecutionContext.load(f"{base_path}.pkl")
-        state = cls._load_json(f"{base_path}.state.json")
-        metadata = CheckpointMetadata.from_dict(cls._load_json(f"{base_path}.meta.json"))
+        source = resolve_store(base_path, store)
+        context, state, metadata = _read_verified(source, base_path)
 
         context.completed_tasks = list(state.get("completed_tasks", []))
         context._completed_set = set(context.completed_tasks)
@@ -188,7 +245,27 @@ class CheckpointManager:
         for spec_data in state.get("pending_tasks", []):
             queue.enqueue(cls._deserialize_task_spec(spec_data, context))
         context.clear_checkpoint_request()
+        call_plugin_hook(
+            "checkpoint_resumed",
+            context=context,
+            path=f"{base_path}.pkl",
+            metadata=metadata.to_dict(),
+        )
         return context, metadata
+
+    @classmethod
+    def verify_checkpoint(
+        cls, checkpoint_path: str, *, store: CheckpointStore | None = None
+    ) -> CheckpointMetadata:
+        """Check all three files of a checkpoint without unpickling it; return its metadata.
+
+        Raises like :meth:`resume_from_checkpoint`.
+        """
+        from graflow_core.checkpoint_stores.base import resolve_store
+
+        base_path = cls._get_base_path(checkpoint_path)
+        _, _, meta_bytes = _verified_files(resolve_store(base_path, store), base_path)
+        return CheckpointMetadata.from_dict(json.loads(meta_bytes))
 
     # -- helpers (Graflow's tests call several of these directly) ------------------------------
 
@@ -198,19 +275,19 @@ class CheckpointManager:
 
     @staticmethod
     def _infer_backend_from_path(path: str | None) -> str:
+        """``"local"`` for paths, else the URL scheme (``"s3"``, ``"memory"``, ...)."""
         if path is None:
             return "local"
-        if path.startswith("redis://"):
-            return "redis"
-        if path.startswith("s3://"):
-            return "s3"
-        return "local"
+        from graflow_core.checkpoint_stores.base import has_scheme
+
+        return path.split("://", 1)[0] if has_scheme(path) else "local"
 
     @classmethod
     def _resolve_base_path(cls, context: ExecutionContext, path: str | None) -> str:
         if path is None:
+            import os
+
             directory = os.path.join("checkpoints", context.session_id)
-            cls._ensure_directory(directory)
             name = f"session_{context.session_id}_step_{context.steps}_{int(time.time())}"
             return os.path.join(directory, name)
         return cls._get_base_path(path)
@@ -222,12 +299,15 @@ class CheckpointManager:
     @staticmethod
     def _ensure_directory(directory: str) -> None:
         if directory:
+            import os
+
             os.makedirs(directory, exist_ok=True)
 
     @staticmethod
     def _save_json(path: str, data: dict[str, Any]) -> None:
-        text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-        _write_atomic(path, text.encode("utf-8"))
+        from graflow_core.checkpoint_stores.base import resolve_store
+
+        resolve_store(path).write_bytes(path, _json_bytes(data))
 
     @staticmethod
     def _load_json(path: str) -> dict[str, Any]:
@@ -270,17 +350,184 @@ class CheckpointManager:
         )
 
 
-def _write_atomic(path: str, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` via a temporary file, fsync and rename."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+# --------------------------------------------------------------------------------------------
+# The file format
+# --------------------------------------------------------------------------------------------
+
+
+def _json_bytes(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _pickle_context(context: ExecutionContext) -> bytes:
+    import cloudpickle
+
+    # The engine's per-task hook belongs to this process (a durable run), not to the data.
+    hook = context.__dict__.pop("_after_task", None)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        return cloudpickle.dumps(context)
+    finally:
+        if hook is not None:
+            context.__dict__["_after_task"] = hook
+
+
+def _build_pickle_envelope(
+    context: ExecutionContext, state_bytes: bytes, meta_bytes: bytes, checkpoint_id: str
+) -> bytes:
+    from graflow_core.signing import sign
+
+    manifest = json.dumps(
+        {
+            "format": MANIFEST_FORMAT,
+            "version": MANIFEST_VERSION,
+            "checkpoint_id": checkpoint_id,
+            "state_sha256": _sha256(state_bytes),
+            "meta_sha256": _sha256(meta_bytes),
+            "pickler": "cloudpickle",
+        },
+        sort_keys=True,
+    ).encode("utf-8")
+    return sign(
+        b"".join(
+            (PAYLOAD_MAGIC, len(manifest).to_bytes(4, "big"), manifest, _pickle_context(context))
+        )
+    )
+
+
+def _read(store: CheckpointStore, path: str, base_path: str) -> bytes:
+    try:
+        return store.read_bytes(path)
+    except FileNotFoundError as exc:
+        others = [s for s in SUFFIXES if s != path[len(base_path) :]]
+        present = [s for s in others if _exists(store, base_path + s)]
+        what = "missing" if present else "not found"
+        raise CheckpointNotFoundError(
+            f"checkpoint {base_path} {what}: {path} does not exist (a checkpoint is "
+            "<base>.pkl, <base>.state.json and <base>.meta.json"
+            + (f"; found {', '.join(base_path + s for s in present)}" if present else "")
+            + ")",
+            cause=exc,
+        ) from exc
+
+
+def _exists(store: CheckpointStore, path: str) -> bool:
+    try:
+        return store.exists(path)
+    except Exception:  # diagnostics only
+        return False
+
+
+def _verified_files(store: CheckpointStore, base_path: str) -> tuple[memoryview, bytes, bytes]:
+    """Read all three files and verify them; return (pickle bytes, state JSON, meta JSON)."""
+    import hmac
+
+    from graflow_core.signing import is_envelope, verify
+
+    pkl_path = f"{base_path}.pkl"
+    blob = _read(store, pkl_path, base_path)
+    if not is_envelope(blob) and _legacy_allowed(blob):
+        raise _Legacy(blob)
+    try:
+        payload = verify(blob, what=pkl_path)
+    except CheckpointVerificationError:
         raise
+    except SignatureVerificationError as exc:
+        message = str(exc)[len(exc.what) + 2 :]
+        raise CheckpointVerificationError(exc.what, exc.reason, message) from None
+    view = memoryview(payload)
+    manifest, header_end = _manifest(view, pkl_path)
+    state_bytes = _read(store, f"{base_path}.state.json", base_path)
+    meta_bytes = _read(store, f"{base_path}.meta.json", base_path)
+    for suffix, data, key in (
+        (".state.json", state_bytes, "state_sha256"),
+        (".meta.json", meta_bytes, "meta_sha256"),
+    ):
+        expected = str(manifest.get(key, ""))
+        if not hmac.compare_digest(_sha256(data).encode(), expected.encode()):
+            raise CheckpointVerificationError(
+                f"{base_path}{suffix}",
+                "mismatch",
+                f"refused: does not match the signed {pkl_path} (SHA-256 differs): the file "
+                "was modified or corrupted, or belongs to another checkpoint (e.g. a crash "
+                "while this checkpoint was being overwritten); nothing was loaded",
+            )
+    return view[header_end:], state_bytes, meta_bytes
+
+
+def _manifest(payload: memoryview, pkl_path: str) -> tuple[dict[str, Any], int]:
+    """The manifest at the start of a verified payload, and where the pickle starts."""
+    n = len(PAYLOAD_MAGIC)
+    if bytes(payload[:n]) != PAYLOAD_MAGIC or len(payload) < n + 4:
+        raise CheckpointVerificationError(
+            pkl_path,
+            "not-a-checkpoint",
+            "refused: correctly signed, but not a graflow checkpoint (another kind of signed "
+            "data, or a checkpoint format this version does not know)",
+        )
+    size = int.from_bytes(payload[n : n + 4], "big")
+    try:
+        manifest = json.loads(bytes(payload[n + 4 : n + 4 + size]))
+    except ValueError:
+        manifest = None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != MANIFEST_FORMAT
+        or manifest.get("version") != MANIFEST_VERSION
+    ):
+        raise CheckpointVerificationError(
+            pkl_path,
+            "not-a-checkpoint",
+            "refused: correctly signed, but its checkpoint manifest is not understood "
+            f"(expected {MANIFEST_FORMAT} version {MANIFEST_VERSION})",
+        )
+    return manifest, n + 4 + size
+
+
+class _Legacy(Exception):
+    """Internal: an unsigned pre-signing checkpoint that the insecure opt-out lets us read."""
+
+    def __init__(self, blob: bytes) -> None:
+        super().__init__("legacy checkpoint")
+        self.blob = blob
+
+
+def _legacy_allowed(blob: bytes) -> bool:
+    from graflow_core.signing import insecure_mode
+
+    return insecure_mode() and blob[:1] == b"\x80"  # a pickle protocol >= 2 stream
+
+
+def _read_verified(
+    store: CheckpointStore, base_path: str
+) -> tuple[ExecutionContext, dict[str, Any], CheckpointMetadata]:
+    import pickle
+
+    try:
+        pickled, state_bytes, meta_bytes = _verified_files(store, base_path)
+    except _Legacy as legacy:
+        import warnings
+
+        warnings.warn(
+            f"graflow: loading {base_path}.pkl, an UNSIGNED checkpoint from an older version "
+            "or Graflow, because GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS is set; it is not "
+            "verified. Write a new checkpoint to get a signed one.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        pickled = memoryview(legacy.blob)
+        state_bytes = _read(store, f"{base_path}.state.json", base_path)
+        meta_bytes = _read(store, f"{base_path}.meta.json", base_path)
+    state = json.loads(state_bytes)
+    metadata = CheckpointMetadata.from_dict(json.loads(meta_bytes))
+    context = pickle.loads(pickled)
+    if not isinstance(context, ExecutionContext):
+        raise CheckpointError(
+            f"{base_path}.pkl holds a {type(context).__name__}, not an ExecutionContext"
+        )
+    return context, state, metadata

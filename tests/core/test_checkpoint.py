@@ -9,7 +9,13 @@ from datetime import datetime
 
 import pytest
 
-from graflow_core.core.checkpoint import CheckpointManager, CheckpointMetadata
+from graflow_core.checkpoint_stores import CheckpointStoreError
+from graflow_core.core.checkpoint import (
+    CheckpointManager,
+    CheckpointMetadata,
+    CheckpointNotFoundError,
+    CheckpointVerificationError,
+)
 from graflow_core.core.context import ExecutionContext
 from graflow_core.core.decorators import task
 from graflow_core.core.engine import WorkflowEngine
@@ -378,15 +384,28 @@ def test_unknown_pending_id_becomes_noop_placeholder(tmp_path):
     with workflow("placeholder") as wf:
         _logged("a")
     ctx = ExecutionContext.create(wf.graph, "a")
+    ctx.task_queue._ids.appendleft("ghost")  # an id the graph does not know
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "p"))
-    state_path = str(tmp_path / "p.state.json")
+    state = load_json(str(tmp_path / "p.state.json"))
+    assert [p["task_id"] for p in state["pending_tasks"]] == ["ghost", "a"]
+    restored, _ = CheckpointManager.resume_from_checkpoint(str(tmp_path / "p"))
+    spec_ids = [s.task_id for s in CheckpointManager._get_pending_task_specs(restored)]
+    assert spec_ids == ["ghost", "a"]
+
+
+def test_edited_state_json_is_refused(tmp_path):
+    """The JSON files are covered by the signed .pkl: hand edits are refused, not loaded."""
+    with workflow("edited") as wf:
+        _logged("a")
+    ctx = ExecutionContext.create(wf.graph, "a")
+    CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "e"))
+    state_path = str(tmp_path / "e.state.json")
     state = load_json(state_path)
     state["pending_tasks"].insert(0, dict(state["pending_tasks"][0], task_id="ghost"))
     with open(state_path, "w", encoding="utf-8") as fh:
         json.dump(state, fh)
-    restored, _ = CheckpointManager.resume_from_checkpoint(str(tmp_path / "p"))
-    spec_ids = [s.task_id for s in CheckpointManager._get_pending_task_specs(restored)]
-    assert spec_ids == ["ghost", "a"]
+    with pytest.raises(CheckpointVerificationError, match=r"e\.state\.json: refused"):
+        CheckpointManager.resume_from_checkpoint(str(tmp_path / "e"))
 
 
 def test_checkpoint_overwrites_existing_files(tmp_path):
@@ -398,14 +417,16 @@ def test_checkpoint_overwrites_existing_files(tmp_path):
     assert load_json(str(tmp_path / "o.meta.json"))["user_metadata"] == {"v": 2}
 
 
-@pytest.mark.parametrize("prefix", ["redis://host/key", "s3://bucket/key"])
-def test_remote_paths_not_implemented(prefix):
+@pytest.mark.parametrize("prefix", ["redis://host/key", "nosuchfs://bucket/key"])
+def test_locations_without_a_store_are_not_implemented(prefix):
+    """No fsspec file system and no plugin handles these schemes: a clear error, which is
+    also a NotImplementedError (what Graflow raises for backends it lacks)."""
     with workflow("remote") as wf:
         _logged("a")
     ctx = ExecutionContext.create(wf.graph, "a")
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="no checkpoint store handles"):
         CheckpointManager.create_checkpoint(ctx, path=prefix)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(CheckpointStoreError):
         CheckpointManager.resume_from_checkpoint(prefix)
 
 
@@ -417,19 +438,21 @@ def test_missing_files_raise_file_not_found(tmp_path):
     ctx = ExecutionContext.create(wf.graph, "a")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "partial"))
     os.remove(str(tmp_path / "partial.meta.json"))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(CheckpointNotFoundError, match=r"partial\.meta\.json does not exist"):
         CheckpointManager.resume_from_checkpoint(str(tmp_path / "partial"))
 
 
-def test_corrupt_json_raises_decode_error(tmp_path):
+def test_corrupt_json_is_refused(tmp_path):
     with workflow("corrupt") as wf:
         _logged("a")
     ctx = ExecutionContext.create(wf.graph, "a")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "bad"))
     with open(str(tmp_path / "bad.state.json"), "w", encoding="utf-8") as fh:
         fh.write("{not json")
-    with pytest.raises(json.JSONDecodeError):
+    with pytest.raises(CheckpointVerificationError) as info:
         CheckpointManager.resume_from_checkpoint(str(tmp_path / "bad"))
+    assert info.value.reason == "mismatch"
+    assert info.value.what == str(tmp_path / "bad.state.json")
 
 
 # --- CheckpointMetadata and helpers ----------------------------------------------------------
@@ -467,6 +490,8 @@ def test_private_helpers():
     assert CheckpointManager._infer_backend_from_path("/tmp/x") == "local"
     assert CheckpointManager._infer_backend_from_path("redis://x") == "redis"
     assert CheckpointManager._infer_backend_from_path("s3://x") == "s3"
+    assert CheckpointManager._infer_backend_from_path("memory://x/y") == "memory"
+    assert CheckpointManager._infer_backend_from_path("C:\\dir\\x") == "local"
     assert CheckpointManager._get_base_path("a/b.pkl") == "a/b"
     assert CheckpointManager._get_base_path("a/b") == "a/b"
     with workflow("helpers") as wf:
