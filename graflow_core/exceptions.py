@@ -205,5 +205,5 @@ class TaskTimeoutError(GraflowRuntimeError, TimeoutError):
         self.timeout = timeout
 
 
-class PluginError(GraflowError):
+class PluginError(GraflowRuntimeError):
     """A plugin broke the hook contract (e.g. ``execute_task`` returned a bare value)."""
