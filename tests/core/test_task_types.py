@@ -87,7 +87,7 @@ def test_typed_instances_keep_their_type(greeter_type):
 
 
 def test_unknown_type_names_the_known_ones(greeter_type):
-    with pytest.raises(UnknownTaskTypeError, match="Unknown task type 'nope'.*greeter"):
+    with pytest.raises(UnknownTaskTypeError, match=r"Unknown task type 'nope'.*greeter"):
         task(type="nope")(lambda: 1)
 
 
