@@ -14,8 +14,8 @@ import time
 
 os.environ["GRAFLOW_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
-from graflow.core.decorators import task  # noqa: E402
-from graflow.core.workflow import workflow  # noqa: E402
+from graflow.core.decorators import task
+from graflow.core.workflow import workflow
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "none"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
@@ -65,5 +65,13 @@ if CALLS != 4 * N:
     raise SystemExit(f"hooks: expected {4 * N} task executions, got {CALLS}")
 print(
     "BENCH_RESULT "
-    + json.dumps({"mode": MODE, "n": N, "first_run_s": first, "run_s": best})
+    + json.dumps(
+        {
+            "mode": MODE,
+            "n": N,
+            "first_run_s": first,
+            "run_s": best,
+            "module_file": sys.modules[task.__module__].__file__,
+        }
+    )
 )

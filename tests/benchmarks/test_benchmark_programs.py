@@ -76,7 +76,13 @@ def test_rewrite_touches_import_lines_only() -> None:
 
 def test_every_program_is_covered() -> None:
     programs = {p.name for p in (ROOT / "benchmarks" / "programs").glob("*.py")}
-    assert programs == {"chain.py", "parallel.py", "import_time.py", "checkpoint.py"}
+    assert programs == {"chain.py", "parallel.py", "import_time.py", "checkpoint.py", "hooks.py"}
+
+
+@pytest.mark.parametrize("mode", ["none", "observer", "host"])
+def test_hooks_program(tmp_path: Path, mode: str) -> None:
+    r = _run(tmp_path, "hooks.py", mode, "30")
+    assert r["mode"] == mode and r["n"] == 30 and r["run_s"] > 0
 
 
 def test_chain_program(tmp_path: Path) -> None:
