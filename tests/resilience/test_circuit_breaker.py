@@ -232,6 +232,34 @@ def test_outcome_of_a_call_that_started_before_a_state_change_is_ignored(clock: 
     assert breaker.state == OPEN  # the late success did not close it
 
 
+def test_late_failure_of_a_call_from_before_a_state_change_is_not_counted(clock: Clock) -> None:
+    breaker = CircuitBreaker("api", failure_threshold=2, recovery_timeout=5, clock=clock)
+
+    def slow_failure() -> None:
+        trip(breaker, 2)  # meanwhile: opened ...
+        clock.advance(5)
+        breaker.call(ok(), "other")  # ... half-opened and closed again by a good trial
+        raise Down("late")
+
+    with pytest.raises(Down, match="late"):
+        breaker.call(slow_failure, "t")
+    assert (breaker.state, breaker.failure_count) == (CLOSED, 0)
+
+
+def test_trial_that_fails_after_a_reset_does_not_reopen(clock: Clock) -> None:
+    breaker = CircuitBreaker("api", failure_threshold=1, recovery_timeout=5, clock=clock)
+    trip(breaker, 1)
+    clock.advance(5)
+
+    def trial() -> None:
+        breaker.reset()
+        raise Down("after reset")
+
+    with pytest.raises(Down):
+        breaker.call(trial, "t")
+    assert (breaker.state, breaker.failure_count) == (CLOSED, 0)
+
+
 def test_state_change_listeners_see_every_transition(clock: Clock) -> None:
     seen: list[tuple[str, str, str]] = []
     breaker = CircuitBreaker(
