@@ -206,6 +206,9 @@ class ExecutionContext:
     #: Called as ``f(context, task_id)`` after each completed task of the root context, once its
     #: successors are queued (durable runs checkpoint there). Not pickled.
     _after_task: Any = None
+    #: Plugins of this run only (``use_plugins``) and the hooks they implement. Not pickled.
+    _plugins: tuple[object, ...] = ()
+    _plugin_snapshot: Any = None
 
     def __init__(
         self,
@@ -503,7 +506,7 @@ class ExecutionContext:
                 is_iteration=task_id in self._iteration_bases,
                 metadata={"goto": goto, "is_new": is_new},
             )
-        hooks = _hooks._snapshot
+        hooks = _hooks.hooks_for(self)
         if hooks is not None and hooks.dynamic_task_added is not None:
             hooks.dynamic_task_added(task=executable, task_id=task_id, context=self, goto=goto)
         return task_id
@@ -556,7 +559,7 @@ class ExecutionContext:
             self.tracer.on_dynamic_task_added(
                 iteration_id, parent_task_id=current_id, is_iteration=True, metadata={"data": data}
             )
-        hooks = _hooks._snapshot
+        hooks = _hooks.hooks_for(self)
         if hooks is not None and hooks.dynamic_task_added is not None:
             hooks.dynamic_task_added(task=iteration, task_id=iteration_id, context=self, goto=True)
         return iteration_id
@@ -643,6 +646,19 @@ class ExecutionContext:
             "backend": {"channel": self.channel_backend},
         }
 
+    def use_plugins(self, *plugins: object) -> None:
+        """Add plugins for this run only (on top of the process-wide ones).
+
+        A bridge hosting one run adds its ``execute_task`` plugin here, so other runs in the
+        process are not affected. Not saved in checkpoints: add them again after resuming.
+        """
+        if not plugins:
+            return
+        from graflow_core.plugins.manager import run_plugin_manager
+
+        self._plugins = (*self._plugins, *plugins)
+        self._plugin_snapshot = _hooks.snapshot_of(run_plugin_manager(self._plugins))
+
     # -- parallel branches ---------------------------------------------------------------------
 
     def create_branch_context(self, branch_id: str) -> ExecutionContext:
@@ -673,6 +689,8 @@ class ExecutionContext:
         branch.retry_controller.default_policy = self.retry_controller.default_policy
         branch.dead_letter_store = self.dead_letter_store
         branch.workflow_version = self.workflow_version
+        branch._plugins = self._plugins
+        branch._plugin_snapshot = self._plugin_snapshot
         branch._iteration_bases = self._iteration_bases
         branch.task_queue = LocalTaskQueue(branch, None)
         return branch
@@ -710,6 +728,8 @@ class ExecutionContext:
             "_task_ctx_stack",
             "parent_context",
             "_after_task",
+            "_plugins",
+            "_plugin_snapshot",
         ):
             state.pop(key, None)
         state["_pending_ids"] = list(self.task_queue._ids)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.context import TaskExecutionContext
 from graflow_core.core.handlers.direct import DirectTaskHandler
-from graflow_core.core.hooks import HookSnapshot, active_hooks
+from graflow_core.core.hooks import HookSnapshot, hooks_for
 from graflow_core.core.task import ParallelGroup, TaskWrapper
 from graflow_core.core.workflow import _running, _start_running
 from graflow_core.exceptions import (
@@ -56,7 +56,7 @@ class WorkflowEngine:
         token = _start_running(context)
         root = context.parent_context is None
         tracing = context._tracing and root
-        hooks = active_hooks() if root else None
+        hooks = hooks_for(context) if root else None
         name = context.workflow_name or ""
         result: Any = None
         try:
@@ -122,7 +122,7 @@ class WorkflowEngine:
         direct = self._handlers["direct"]
         direct_builtin = type(direct) is DirectTaskHandler
         apply_settings = ctx._apply_task_settings
-        hooks = active_hooks()
+        hooks = hooks_for(ctx)
         after_task = ctx._after_task if ctx.parent_context is None else None
         run_start = start_task_id if start_task_id is not None else ctx.start_node
         joins = graph.join_predecessors(run_start)

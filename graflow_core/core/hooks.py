@@ -126,16 +126,28 @@ def refresh() -> None:
     """Recompute the snapshot after plugins were registered, unregistered or blocked."""
     global _snapshot
     manager = _manager
-    if manager is None:
-        _snapshot = None
-        return
+    _snapshot = None if manager is None else snapshot_of(manager)
+
+
+def snapshot_of(manager: GraflowPluginManager) -> HookSnapshot | None:
+    """The run hooks ``manager``'s plugins implement (``None`` if none)."""
     callers: dict[str, Any] = {}
     hook = manager.hook
     for name in RUN_HOOKS:
         caller = getattr(hook, name, None)
         if caller is not None and caller.get_hookimpls():
             callers[name] = caller
-    _snapshot = HookSnapshot(callers) if callers else None
+    return HookSnapshot(callers) if callers else None
+
+
+def hooks_for(context: Any) -> HookSnapshot | None:
+    """The hooks of a run: its own plugin set if it has one, else the process-wide plugins."""
+    if context._plugins:
+        snapshot: HookSnapshot | None = context._plugin_snapshot
+        return snapshot
+    if not _initialized:
+        _initialize()
+    return _snapshot
 
 
 def autoload_enabled() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.graph import TaskGraph
@@ -234,13 +235,18 @@ class WorkflowContext:
         max_steps: int = 10000,
         ret_context: bool = False,
         initial_channel: dict[str, Any] | None = None,
+        *,
+        plugins: Sequence[object] = (),
     ) -> Any:
         """Run the workflow and return the result of the last task executed.
 
         ``start_node`` defaults to the single task without predecessors; ``initial_channel``
         pre-fills the channel; with ``ret_context=True`` returns ``(result, ExecutionContext)``.
+        ``plugins`` are hook implementations for this run only (on top of the installed ones).
         """
         exec_context = self.create_execution_context(start_node, max_steps, initial_channel)
+        if plugins:
+            exec_context.use_plugins(*plugins)
         result = self.create_engine().execute(exec_context)
         return (result, exec_context) if ret_context else result
 

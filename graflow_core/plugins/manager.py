@@ -198,6 +198,26 @@ def get_plugin_manager() -> GraflowPluginManager:
         return _manager
 
 
+def run_plugin_manager(plugins: Iterable[object]) -> GraflowPluginManager:
+    """A manager for one run: the process-wide plugins plus ``plugins``.
+
+    Used by ``wf.execute(plugins=[...])`` / ``ExecutionContext.use_plugins``: a bridge hosting
+    one run (say, as a Prefect flow) adds its ``execute_task`` plugin to that run only, and
+    other workflows in the process keep the fast path.
+    """
+    base = get_plugin_manager()
+    manager = GraflowPluginManager()
+    for name, plugin in base.list_name_plugin():
+        if plugin is None:
+            manager.set_blocked(name)
+        else:
+            manager.register(plugin, name=name)
+    for plugin in plugins:
+        if not manager.is_registered(plugin):
+            manager.register(plugin)
+    return manager
+
+
 def reset_plugin_manager() -> None:
     """Drop the process-wide manager; the next use discovers plugins again (for tests)."""
     global _manager

@@ -402,3 +402,44 @@ def test_plain_run_never_imports_pluggy():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_run_plugins_apply_to_that_run_only(pm):
+    global_rec = Recorder()
+    pm.register(global_rec, name="global")
+    host = Host()
+    with workflow("scoped") as wf:
+
+        @task
+        def a():
+            return 1
+
+        @task
+        def b(a):
+            return a + 1
+
+        a >> (b | task(id="c")(lambda: 3))
+
+    wf.execute(plugins=[host])
+    assert host.hosted[:2] == ["a", "ParallelGroup_1"]
+    assert sorted(host.hosted[2:]) == ["b", "c"]
+    assert "b" in global_rec.names("task_end")  # process-wide plugins still see the run
+    hosted_before = list(host.hosted)
+    wf.execute()
+    assert host.hosted == hosted_before  # the next run is not hosted
+    assert core_hooks.active_hooks() is not None and core_hooks.active_hooks().execute_task is None
+
+
+def test_run_plugins_on_a_context_with_no_global_plugins(pm):
+    host = Host()
+    with workflow("ctx-scoped") as wf:
+
+        @task
+        def only():
+            return "v"
+
+    ctx = wf.create_execution_context()
+    ctx.use_plugins(host)
+    assert wf.create_engine().execute(ctx) == "v"
+    assert host.hosted == ["only"]
+    assert core_hooks.active_hooks() is None
