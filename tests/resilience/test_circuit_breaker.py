@@ -57,9 +57,15 @@ def ok(value: object = "ok"):
 
 @pytest.fixture(autouse=True)
 def _empty_registry():
+    """Each test starts with an empty registry; other tests' registrations come back after."""
+    from graflow_core.resilience import circuit_breaker as cb
+
+    saved = (dict(cb._by_name), dict(cb._by_type))
     clear_circuit_breakers()
     yield
     clear_circuit_breakers()
+    cb._by_name.update(saved[0])
+    cb._by_type.update(saved[1])
 
 
 @pytest.fixture
