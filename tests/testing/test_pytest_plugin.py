@@ -190,11 +190,11 @@ def test_bad_marker_usage_is_explained(pytester: pytest.Pytester) -> None:
     assert (
         "@pytest.mark.graflow: unknown option(s) ['retries'] on "
         "test_bad_marker_usage_is_explained.py::test_unknown; "
-        "supported: start_node, max_steps, initial_channel"
+        "supported: start_node, max_steps, initial_channel, isolate_plugins"
     ) in out
     assert (
         "@pytest.mark.graflow takes keyword arguments only (start_node, max_steps, "
-        "initial_channel), got positional (10,)"
+        "initial_channel, isolate_plugins), got positional (10,)"
     ) in out
     assert "pytest_plugin.py" not in out  # a usage message, not a traceback into the plugin
 
