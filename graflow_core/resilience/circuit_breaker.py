@@ -84,10 +84,10 @@ class CircuitOpenError(GraflowRuntimeError):
     ) -> None:
         who = f"task '{task_id}'" if task_id is not None else "the call"
         if half_open_busy:
-            when = "its trial calls are already running (half-open); retry once they finish"
+            when = "Its trial calls are already running (half-open); retry once they finish"
         else:
             when = (
-                f"it half-opens in {retry_after:.1f}s (recovery_timeout={recovery_timeout:g}s)"
+                f"It half-opens in {retry_after:.1f}s (recovery_timeout={recovery_timeout:g}s)"
                 f" and then lets {half_open_max_calls} trial call(s) through"
             )
         super().__init__(
