@@ -190,6 +190,12 @@ class DurableRun:
             ctx.dead_letter_store = dead_letters
 
     def _after_task(self, ctx: ExecutionContext, task_id: str) -> None:
+        if ctx._task_ctx_stack:
+            # A task completed inside another task that is still running (a member of a
+            # parallel group with the "direct" backend runs nested in the same context): the
+            # outer task is on the Python stack, not in the queue, so a checkpoint taken now
+            # could not resume it. The outer task's own completion is checkpointed.
+            return
         self._since_checkpoint += 1
         if self._since_checkpoint >= self.checkpoint_every:
             self._checkpoint(ctx, task_id)
