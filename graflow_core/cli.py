@@ -525,30 +525,48 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _resume_context(checkpoint: str, paths: list[str]) -> Any:
-    """Load a checkpoint for ``graflow resume``, turning every failure into a CLIError."""
+    """Verify and load a checkpoint for ``graflow resume``, turning every failure into a
+    one-line CLIError (exit code 2)."""
     import pickle
 
-    from graflow_core.core.checkpoint import CheckpointManager
+    from graflow_core.checkpoint_stores.base import has_scheme
+    from graflow_core.core.checkpoint import CheckpointManager, CheckpointVerificationError
+    from graflow_core.exceptions import GraflowError
 
     for directory in reversed([os.getcwd(), *paths]):
         if directory not in sys.path:
             sys.path.insert(0, directory)
     base = checkpoint[:-4] if checkpoint.endswith(".pkl") else checkpoint
-    missing = [s for s in (".pkl", ".state.json", ".meta.json") if not Path(base + s).is_file()]
+    url = has_scheme(base)
+    missing = (
+        []
+        if url
+        else [s for s in (".pkl", ".state.json", ".meta.json") if not Path(base + s).is_file()]
+    )
     if missing:
         raise CLIError(
             f"{_display(base)}: checkpoint not found or incomplete, missing "
             f"{', '.join(_display(base + s) for s in missing)} (a checkpoint is <base>.pkl, "
             "<base>.state.json and <base>.meta.json)"
         )
+    shown = base if url else _display(base)
     try:
         ctx, _meta = CheckpointManager.resume_from_checkpoint(checkpoint)
     except ModuleNotFoundError as exc:
         raise CLIError(
-            f"{_display(base)}.pkl refers to module '{exc.name}', which cannot be imported; "
+            f"{shown}.pkl refers to module '{exc.name}', which cannot be imported; "
             "pass --path DIR with the directory that contains the workflow's code",
             exc=exc,
         ) from exc
+    except CheckpointVerificationError as exc:
+        # Unsigned, tampered, truncated, wrong or missing key: the message names the file and
+        # the likely cause. Nothing was unpickled.
+        raise CLIError(
+            f"{shown}: not a readable graflow checkpoint: {_one_line(str(exc))}", exc=exc
+        ) from exc
+    except GraflowError as exc:
+        # A missing file, a location no store handles, a bad key setting.
+        raise CLIError(f"{shown}: cannot resume: {_one_line(str(exc))}", exc=exc) from exc
     except (
         pickle.UnpicklingError,
         EOFError,
@@ -558,7 +576,7 @@ def _resume_context(checkpoint: str, paths: list[str]) -> Any:
         TypeError,
     ) as exc:
         raise CLIError(
-            f"{_display(base)}: not a readable graflow checkpoint ({_describe(exc)})", exc=exc
+            f"{shown}: not a readable graflow checkpoint ({_describe(exc)})", exc=exc
         ) from exc
     return ctx
 
