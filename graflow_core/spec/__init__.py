@@ -9,7 +9,7 @@ one; :func:`preflight` says, per target, what a workflow uses that the target ca
   :class:`RetryDef` — the spec types (``model``)
 * :class:`Capabilities`, :class:`Support` — what a target supports (``capabilities``)
 * :class:`Bridge`, :func:`register_target`, :func:`get_target` — targets (``targets``)
-* :func:`preflight`, :class:`PreflightReport`, :class:`Finding` (``preflight``)
+* :func:`preflight`, :class:`PreflightReport`, :class:`Finding` (``preflight_check``)
 
 See ``docs/spec.md``. Names load on first use.
 """
@@ -45,11 +45,11 @@ _LAZY = {
     "unregister_target": "graflow_core.spec.targets",
     "get_target": "graflow_core.spec.targets",
     "available_targets": "graflow_core.spec.targets",
-    "preflight": "graflow_core.spec.preflight",
-    "feature_uses": "graflow_core.spec.preflight",
-    "PreflightReport": "graflow_core.spec.preflight",
-    "Finding": "graflow_core.spec.preflight",
-    "FeatureUse": "graflow_core.spec.preflight",
+    "preflight": "graflow_core.spec.preflight_check",
+    "feature_uses": "graflow_core.spec.preflight_check",
+    "PreflightReport": "graflow_core.spec.preflight_check",
+    "Finding": "graflow_core.spec.preflight_check",
+    "FeatureUse": "graflow_core.spec.preflight_check",
 }
 
 __all__ = list(_LAZY)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from graflow_core.exceptions import ConfigError, GraphCompilationError, WorkflowDefinitionError
 
 if TYPE_CHECKING:
-    from graflow_core.spec.preflight import PreflightReport
+    from graflow_core.spec.preflight_check import PreflightReport
 
 
 class SpecProblem:

@@ -111,7 +111,13 @@ def load_workflow(
         if td.kind != "function":
             continue
         try:
-            targets[td.id] = _target_of(import_ref(td.ref or ""))
+            target = _target_of(import_ref(td.ref or ""))
+            if td.task_type is None and not callable(target):
+                raise RefProblem(
+                    f"{td.ref!r} imports to {target!r}, which is not callable",
+                    "point the reference at the task's function",
+                )
+            targets[td.id] = target
         except RefProblem as exc:
             problems.append(SpecProblem(td.id, exc.reason, exc.fix))
     policies: dict[str, Any] = {}

@@ -1,10 +1,12 @@
 """Callable references: ``"module:qualname"`` strings that import back to a task's function.
 
-A task's reference names either its function or a module-level ``TaskWrapper`` wrapping that
+A task's reference names either its function (for ``@task(type=...)``: the object given to
+``@task``) or a module-level ``TaskWrapper`` wrapping that
 function (``@task`` at module level replaces the function by the wrapper under the same name,
-so ``module:qualname`` of the function finds the wrapper). :func:`resolve_callable` returns the
-function in both cases. Instances such as ``fetch(task_id="tokyo", city="Tokyo")`` share the
-module-level ``fetch``'s function, so their reference is ``fetch``'s, plus the bound kwargs.
+so ``module:qualname`` of the function finds the wrapper). Loading takes the wrapper's
+function in the second case (``load_workflow``). Instances such as
+``fetch(task_id="tokyo", city="Tokyo")`` share the module-level ``fetch``'s function, so their
+reference is ``fetch``'s, plus the bound kwargs.
 
 Only things Python can import by name have a reference: no lambdas, no closures
 (``<locals>``), no callable objects without ``__qualname__``, and functions of the ``__main__``
@@ -84,7 +86,7 @@ def reference(
             MOVE_TO_MODULE,
         )
     if "<locals>" in qualname:
-        outer = qualname.split(".<locals>", 1)[0]
+        outer = qualname.rsplit(".<locals>", 1)[0]
         raise RefProblem(
             f"its {what} {qualname!r} is defined inside function {outer!r} of module "
             f"{module!r} (a closure), which cannot be imported by name",
@@ -170,19 +172,4 @@ def import_ref(ref: str) -> Any:
                 f"module {module!r} has no attribute path {qualname!r} (for {ref!r})",
                 "deploy the same code version that wrote the spec, or regenerate the spec",
             ) from None
-    return obj
-
-
-def resolve_callable(ref: str) -> Callable[..., Any]:
-    """The function a task reference names (a ``TaskWrapper`` found there gives its ``func``)."""
-    from graflow_core.core.task import TaskWrapper
-
-    obj = import_ref(ref)
-    if isinstance(obj, TaskWrapper):
-        return obj.func
-    if not callable(obj):
-        raise RefProblem(
-            f"{ref!r} imports to {_short(obj)}, which is not callable",
-            "point the reference at the task's function",
-        )
     return obj
