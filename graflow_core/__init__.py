@@ -78,6 +78,15 @@ _LAZY = {
     "TaskError": "graflow_core.exceptions",
     "InvalidBackendError": "graflow_core.exceptions",
     "as_runtime_error": "graflow_core.exceptions",
+    # graflow_core additions: timeouts, task types, resilience
+    "TaskTimeoutError": "graflow_core.exceptions",
+    "PluginError": "graflow_core.exceptions",
+    "TaskType": "graflow_core.core.task_types",
+    "register_task_type": "graflow_core.core.task_types",
+    "CircuitBreaker": "graflow_core.resilience.circuit_breaker",
+    "CircuitOpenError": "graflow_core.resilience.circuit_breaker",
+    "register_circuit_breaker": "graflow_core.resilience.circuit_breaker",
+    "DeadLetterStore": "graflow_core.resilience.dead_letter",
 }
 
 

@@ -266,8 +266,8 @@ class WorkflowEngine:
     ) -> Any:
         """One attempt of a task that plugins observe or that has a type/timeout/breaker.
 
-        Layers, outermost first: the ``execute_task`` hook (where it runs), the timeout, the
-        circuit breaker, the task type, then the body (the direct call or the task's handler).
+        Layers, outermost first: the ``execute_task`` hook (where it runs), the circuit breaker,
+        the timeout, the task type, then the body (the direct call or the task's handler).
         """
         if hooks is not None and hooks.task_start is not None:
             hooks.task_start(task=task, task_id=task_id, context=ctx)
@@ -320,7 +320,7 @@ class WorkflowEngine:
         if hooks is not None and hooks.task_failure is not None:
             hooks.task_failure(task=task, task_id=task_id, context=ctx, error=error, final=True)
         store = ctx.dead_letter_store
-        if store is not None:
+        if store is not None and not isinstance(task, ParallelGroup):  # members are recorded
             try:
                 store.record_failure(task=task, task_id=task_id, context=ctx, error=error)
             except Exception as exc:  # never hide the task's own error behind the store's
@@ -393,7 +393,11 @@ def _finish(ctx: ExecutionContext) -> None:
 
 
 def _with_task_extensions(task: Executable, task_id: str, ctx: ExecutionContext, body: Any) -> Any:
-    """Wrap ``body`` in the task's type, circuit breaker and timeout (innermost first)."""
+    """Wrap ``body`` in the task's type, timeout and circuit breaker (innermost first).
+
+    The breaker is outermost so that a timed-out attempt counts as a failure of the guarded
+    dependency.
+    """
     call = body
     type_name = task.task_type
     if type_name is not None:
@@ -406,16 +410,6 @@ def _with_task_extensions(task: Executable, task_id: str, ctx: ExecutionContext,
             return task_type.execute(task, ctx, inner_type)  # type: ignore[arg-type]
 
         call = call_typed
-    from graflow_core.resilience.circuit_breaker import circuit_breaker_for
-
-    breaker = circuit_breaker_for(task)
-    if breaker is not None:
-        inner_breaker = call
-
-        def call_guarded() -> Any:
-            return breaker.call(inner_breaker, task_id)
-
-        call = call_guarded
     timeout = task.timeout
     if timeout is not None:
         from graflow_core.core.timeouts import call_with_timeout
@@ -426,6 +420,16 @@ def _with_task_extensions(task: Executable, task_id: str, ctx: ExecutionContext,
             return call_with_timeout(inner_timed, timeout, task_id)
 
         call = call_timed
+    from graflow_core.resilience.circuit_breaker import circuit_breaker_for
+
+    breaker = circuit_breaker_for(task)
+    if breaker is not None:
+        inner_breaker = call
+
+        def call_guarded() -> Any:
+            return breaker.call(inner_breaker, task_id)
+
+        call = call_guarded
     return call
 
 

@@ -79,3 +79,23 @@ def test_errors_inside_timed_task_propagate_unchanged():
 def test_invalid_timeouts_are_rejected(bad):
     with pytest.raises(ConfigError, match="timeout must be a number of seconds > 0"):
         task(id="t", timeout=bad)(lambda: 1)
+
+
+def test_timeouts_count_as_circuit_breaker_failures():
+    from graflow_core.resilience.circuit_breaker import CircuitBreaker, CircuitOpenError
+
+    breaker = CircuitBreaker("slow-api", failure_threshold=1, recovery_timeout=60)
+    release = threading.Event()
+    with workflow("guarded") as wf:
+
+        @task(timeout=0.05, circuit_breaker=breaker)
+        def call_api():
+            release.wait(5)
+            return "late"
+
+    with pytest.raises(TaskTimeoutError):
+        wf.execute()
+    assert breaker.state == "open"
+    with pytest.raises(CircuitOpenError):
+        wf.execute()
+    release.set()
