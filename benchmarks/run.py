@@ -58,7 +58,7 @@ MEMORY_N = 100_000
 MEMORY_FALLBACK_N = (50_000, 10_000)  # used for a side whose 100k run exceeds the time limit
 MEMORY_TIME_LIMIT_S = 150.0
 CHECKPOINT_N = 10_000
-REPEATS = {"chain": 5, "parallel": 5, "import": 15, "memory": 3, "checkpoint": 5}
+REPEATS = {"chain": 5, "parallel": 5, "import": 15, "memory": 3, "checkpoint": 9}
 QUICK_REPEATS = {"chain": 3, "parallel": 3, "import": 5, "memory": 1, "checkpoint": 3}
 PROGRAM_TIMEOUT_S = 600.0
 
@@ -148,25 +148,43 @@ class Side:
             env.pop(var, None)
         return env
 
-    def run(self, program: str, *args: str, timeout: float = PROGRAM_TIMEOUT_S) -> dict:
-        """Run one benchmark program in a fresh process; return its BENCH_RESULT dict."""
+    def run(
+        self,
+        program: str,
+        *args: str,
+        timeout: float = PROGRAM_TIMEOUT_S,
+        env: dict[str, str | None] | None = None,
+    ) -> dict:
+        """Run one benchmark program in a fresh process; return its BENCH_RESULT dict.
+
+        ``env`` sets (or, with ``None`` values, removes) environment variables for this run.
+        """
         path = self.workdir / program
         if not path.exists():
             prepare_program(program, self.package, self.workdir)
-        proc = self.run_raw([str(path), *args], timeout=timeout)
+        proc = self.run_raw([str(path), *args], timeout=timeout, env=env)
         for line in proc.stdout.splitlines():
             if line.startswith("BENCH_RESULT "):
                 return json.loads(line[len("BENCH_RESULT ") :])
         raise BenchError(f"{program}: no BENCH_RESULT line; stdout tail: {proc.stdout[-500:]!r}")
 
     def run_raw(
-        self, argv: list[str], timeout: float = PROGRAM_TIMEOUT_S
+        self,
+        argv: list[str],
+        timeout: float = PROGRAM_TIMEOUT_S,
+        env: dict[str, str | None] | None = None,
     ) -> subprocess.CompletedProcess:
+        full_env = self.env()
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
         try:
             proc = subprocess.run(
                 [str(self.python), *argv],
                 cwd=self.workdir,
-                env=self.env(),
+                env=full_env,
                 capture_output=True,
                 text=True,
                 timeout=timeout,
@@ -329,31 +347,49 @@ def bench_memory(side: Side, reps: int, log) -> dict:
     )
 
 
+# graflow_core signs checkpoints (HMAC-SHA256, key from GRAFLOW_SECRET_KEY). The same program
+# runs twice per repetition on graflow_core: signed (a benchmark-only key) and with the
+# development opt-out (unsigned envelopes, still SHA-256 checksummed). Graflow ignores both.
+_BENCH_KEY = "graflow-benchmark-only-key-" + "0123456789abcdef" * 3
+CHECKPOINT_MODES = {
+    "": {"GRAFLOW_SECRET_KEY": _BENCH_KEY, "GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS": None},
+    "_unsigned": {"GRAFLOW_SECRET_KEY": None, "GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS": "1"},
+}
+
+
 def bench_checkpoint(side: Side, reps: int, log) -> dict:
-    s = {
-        "write_ms": [],
-        "resume_ms": [],
-        "write_again_ms": [],
-        "resume_again_ms": [],
-        "size_kb": [],
-    }
+    modes = CHECKPOINT_MODES if side.key == OURS else {"": CHECKPOINT_MODES[""]}
+    s: dict[str, list[float]] = {}
     info = {}
     for i in range(reps):
-        outdir = Path(tempfile.mkdtemp(prefix="ckpt-", dir=side.workdir))
-        try:
-            r = side.run("checkpoint.py", str(CHECKPOINT_N), str(outdir))
-        finally:
-            shutil.rmtree(outdir, ignore_errors=True)
-        s["write_ms"].append(r["write_s"] * 1e3)
-        s["resume_ms"].append(r["resume_s"] * 1e3)
-        s["write_again_ms"].append(r["write_again_s"] * 1e3)
-        s["resume_again_ms"].append(r["resume_again_s"] * 1e3)
-        s["size_kb"].append(r["bytes"] / 1024.0)
-        info = r
-        log(
-            f"  checkpoint rep {i + 1}/{reps}: write {s['write_ms'][-1]:.1f} ms, resume {s['resume_ms'][-1]:.1f} ms"
-        )
-    return _summarise(s, n=CHECKPOINT_N, repeats=reps, module_file=info.get("module_file"))
+        for suffix, env in modes.items():
+            outdir = Path(tempfile.mkdtemp(prefix="ckpt-", dir=side.workdir))
+            try:
+                r = side.run("checkpoint.py", str(CHECKPOINT_N), str(outdir), env=env)
+            finally:
+                shutil.rmtree(outdir, ignore_errors=True)
+            for metric, value in (
+                ("write_ms", r["write_s"] * 1e3),
+                ("resume_ms", r["resume_s"] * 1e3),
+                ("write_resume_ms", (r["write_s"] + r["resume_s"]) * 1e3),
+                ("write_again_ms", r["write_again_s"] * 1e3),
+                ("resume_again_ms", r["resume_again_s"] * 1e3),
+                ("write_resume_again_ms", (r["write_again_s"] + r["resume_again_s"]) * 1e3),
+                ("size_kb", r["bytes"] / 1024.0),
+            ):
+                s.setdefault(metric + suffix, []).append(value)
+            info = r if not suffix else info
+            log(
+                f"  checkpoint rep {i + 1}/{reps}{' ' + suffix[1:] if suffix else ''}: "
+                f"write {s['write_ms' + suffix][-1]:.1f} ms, resume {s['resume_ms' + suffix][-1]:.1f} ms"
+            )
+    entry = _summarise(s, n=CHECKPOINT_N, repeats=reps, module_file=info.get("module_file"))
+    metrics = entry["metrics"]
+    for label in ("write_resume", "write_resume_again"):
+        signed, unsigned = metrics.get(f"{label}_ms"), metrics.get(f"{label}_ms_unsigned")
+        if signed and unsigned:
+            metrics[f"signing_overhead_{label}_pct"] = (signed / unsigned - 1.0) * 100.0
+    return entry
 
 
 RUNNERS = {
@@ -442,8 +478,24 @@ ROWS = [
     ),
     (
         "checkpoint",
+        "write_resume_ms",
+        f"checkpoint, {CHECKPOINT_N:,} channel keys: write + resume (first in process, signed)",
+        "ms",
+        "≤ 100 ms",
+        100.0,
+    ),
+    (
+        "checkpoint",
+        "write_resume_ms_unsigned",
+        "… the same, unsigned (`GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS=1`)",
+        "ms",
+        "",
+        None,
+    ),
+    (
+        "checkpoint",
         "write_again_ms",
-        "checkpoint: write again (same process, warm)",
+        "checkpoint: write again (same process, warm; median of 5)",
         "ms",
         "",
         None,
@@ -455,6 +507,38 @@ ROWS = [
         "ms",
         "",
         None,
+    ),
+    (
+        "checkpoint",
+        "write_resume_again_ms",
+        "checkpoint: write + resume again (warm, signed)",
+        "ms",
+        "",
+        None,
+    ),
+    (
+        "checkpoint",
+        "write_resume_again_ms_unsigned",
+        "… the same, unsigned",
+        "ms",
+        "",
+        None,
+    ),
+    (
+        "checkpoint",
+        "signing_overhead_write_resume_pct",
+        "signing overhead: signed ÷ unsigned write + resume − 1 (first in process)",
+        "%",
+        "≤ 10%",
+        10.0,
+    ),
+    (
+        "checkpoint",
+        "signing_overhead_write_resume_again_pct",
+        "signing overhead (warm)",
+        "%",
+        "≤ 10%",
+        10.0,
     ),
     ("checkpoint", "size_kb", "checkpoint files, total size", "KB", "", None),
 ]
@@ -474,6 +558,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:.1f} ms" if value < 1000 else f"{value / 1000:.2f} s"
     if unit == "MB":
         return f"{value:.0f} MB"
+    if unit == "%":
+        return f"{value:+.1f}%"
     if unit == "KB":
         return f"{value:.0f} KB" if value < 10240 else f"{value / 1024:.1f} MB"
     return f"{value:.3g} {unit}"
@@ -603,9 +689,14 @@ def render_readme(data: dict) -> str:
         "`CheckpointManager.resume_from_checkpoint(pkl_path)`; the program checks the restored keys. "
         "The first write/resume in a process includes whatever the package imports lazily for it "
         "(graflow_core imports cloudpickle on first use; Graflow has it loaded by `import graflow`); "
-        "a second write + resume to a new path in the same process shows the steady state. "
-        "graflow_core writes each file via temp file + fsync + rename; Graflow writes in place "
-        "without fsync.",
+        "five more write + resume rounds to new paths in the same process show the steady state "
+        "(their median). "
+        "graflow_core writes each file via temp file + fsync + rename + directory fsync; Graflow "
+        "writes in place without fsync. graflow_core signs the checkpoint (HMAC-SHA256 over the "
+        "pickle and a manifest with the SHA-256 of both JSON files, verified before unpickling): "
+        "each repetition runs the program twice on graflow_core, signed (a benchmark-only "
+        "`GRAFLOW_SECRET_KEY`) and unsigned (`GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS=1`, which "
+        "still checksums with SHA-256); the overhead rows compare the two medians.",
         "",
     ]
     return "\n".join(lines)
