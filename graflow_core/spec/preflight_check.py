@@ -287,9 +287,9 @@ def preflight(spec: Any, target: str | Capabilities | Bridge) -> PreflightReport
         where = "workflow" if use.subject is None else f"{use.kind} '{use.subject}'"
         detail = f" [{use.detail}]" if use.detail else ""
         message = (
-            f"{where} uses {use.feature} ({description}){detail}: "
+            f"{where} uses {use.feature}: {description}{detail} -> "
             + _WHAT_HAPPENS[support.level].format(target=caps.target)
-            + (f" — {support.note}" if support.note else "")
+            + (f" ({support.note})" if support.note else "")
         )
         findings.append(
             Finding(
