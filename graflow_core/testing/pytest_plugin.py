@@ -17,10 +17,10 @@ Fixtures (see docs/testing.md):
 * ``graflow_plugins`` — ``graflow_plugins.register(plugin)`` / ``.disable(name)`` for one test.
 * ``graflow_hooks`` — a :class:`~graflow_core.testing.HookRecorder` registered for one test.
 
-Marker: ``@pytest.mark.graflow(max_steps=..., initial_channel=..., start_node=...)`` sets the
-defaults of ``graflow_run`` for one test (or a module/class, with ``pytestmark``);
-``isolate_plugins=True`` makes ``graflow_plugins`` / ``graflow_hooks`` hide every plugin
-registered before the test (installed ones included) for the test's duration.
+Marker: ``@pytest.mark.graflow(max_steps=..., initial_channel=..., start_node=...,
+plugins=[...])`` sets the defaults of ``graflow_run`` for one test (or a module/class, with
+``pytestmark``); ``isolate_plugins=True`` makes ``graflow_plugins`` / ``graflow_hooks`` hide
+every plugin registered before the test (installed ones included) for the test's duration.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from graflow_core.testing.runner import WorkflowRun
 
 _MARKER = "graflow"
-_RUN_OPTIONS = ("start_node", "max_steps", "initial_channel")
+_RUN_OPTIONS = ("start_node", "max_steps", "initial_channel", "plugins")
 _OPTIONS = (*_RUN_OPTIONS, "isolate_plugins")
 
 
@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the ``graflow`` marker (so ``--strict-markers`` accepts it)."""
     config.addinivalue_line(
         "markers",
-        f"{_MARKER}(max_steps=None, initial_channel=None, start_node=None, "
+        f"{_MARKER}(max_steps=None, initial_channel=None, start_node=None, plugins=(), "
         "isolate_plugins=False): defaults for the graflow_run fixture of this test; "
         "isolate_plugins=True hides installed graflow plugins from graflow_plugins / "
         "graflow_hooks (graflow-core's pytest plugin)",
@@ -122,7 +122,10 @@ class GraflowRunner:
         from graflow_core.core.workflow import WorkflowContext
         from graflow_core.testing.runner import run_workflow
 
-        merged = {**self.defaults, **options} if isinstance(target, WorkflowContext) else options
+        if isinstance(target, WorkflowContext):
+            merged = {**self.defaults, **options}
+        else:  # a context continues as is: only per-run plugins apply
+            merged = {k: v for k, v in self.defaults.items() if k == "plugins"} | options
         run = run_workflow(target, **merged)
         self.runs.append(run)
         return run
@@ -156,8 +159,9 @@ _RUNNER_KEY = pytest.StashKey[GraflowRunner]()
 def graflow_run(request: pytest.FixtureRequest) -> GraflowRunner:
     """Run workflows with the real engine: ``run = graflow_run(wf)`` → a ``WorkflowRun``.
 
-    Keyword arguments (``start_node``, ``max_steps``, ``initial_channel``) default to those of
-    the test's ``@pytest.mark.graflow(...)`` marker.  Errors are kept on the run
+    Keyword arguments (``start_node``, ``max_steps``, ``initial_channel``, ``plugins`` — hook
+    implementations for the run only) default to those of the test's
+    ``@pytest.mark.graflow(...)`` marker.  Errors are kept on the run
     (``run.error``; ``run.assert_failed(...)``), and reading ``run.result`` of a failed run
     fails the test with the task's error.
     """

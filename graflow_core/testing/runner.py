@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.trace.base import Tracer
@@ -403,13 +404,16 @@ def run_workflow(
     start_node: str | None = None,
     max_steps: int = 10000,
     initial_channel: dict[str, Any] | None = None,
+    plugins: Sequence[object] = (),
 ) -> WorkflowRun:
     """Run ``target`` with the real engine and return a :class:`WorkflowRun`.
 
     ``target`` is a :class:`WorkflowContext` (run like ``wf.execute(start_node, max_steps,
-    initial_channel=...)``) or an :class:`ExecutionContext` (continued as is, e.g. one returned
-    by ``CheckpointManager.resume_from_checkpoint``; then the other arguments must be left at
-    their defaults).  An exception raised by the run does not propagate: it is kept in
+    initial_channel=..., plugins=...)``) or an :class:`ExecutionContext` (continued as is, e.g.
+    one returned by ``CheckpointManager.resume_from_checkpoint``; then ``start_node``,
+    ``max_steps`` and ``initial_channel`` must be left at their defaults).  ``plugins`` are hook
+    implementations for this run only, e.g. a :class:`~graflow_core.testing.HookRecorder`.
+    An exception raised by the run does not propagate: it is kept in
     :attr:`WorkflowRun.error` (check it with ``assert_succeeded()`` / ``assert_failed()``;
     reading ``.result`` of a failed run raises).
     """
@@ -438,6 +442,8 @@ def run_workflow(
             f"ExecutionContext, got {type(target).__name__}"
         )
 
+    if plugins:
+        context.use_plugins(*plugins)
     log = _RunLog()
     own_tracer, own_tracing = context.tracer, context._tracing
     context.tracer = _RecordingTracer(own_tracer, log)
@@ -462,7 +468,7 @@ def run_workflow(
     )
 
 
-def resume_workflow(checkpoint_path: str) -> WorkflowRun:
+def resume_workflow(checkpoint_path: str, *, plugins: Sequence[object] = ()) -> WorkflowRun:
     """Resume the checkpoint at ``checkpoint_path`` (``.pkl`` optional) and run it to the end.
 
     Loading errors (a missing or unreadable checkpoint) propagate; errors of the resumed run
@@ -471,4 +477,4 @@ def resume_workflow(checkpoint_path: str) -> WorkflowRun:
     from graflow_core.core.checkpoint import CheckpointManager
 
     context, _ = CheckpointManager.resume_from_checkpoint(checkpoint_path)
-    return run_workflow(context)
+    return run_workflow(context, plugins=plugins)

@@ -128,6 +128,8 @@ def test_marker_sets_run_defaults(pytester: pytest.Pytester) -> None:
         """
         import pytest
         from graflow_core import task
+        from graflow_core.plugins import get_plugin_manager
+        from graflow_core.testing import HookRecorder
 
         pytestmark = pytest.mark.graflow(initial_channel={"x": 1}, max_steps=50)
 
@@ -165,9 +167,19 @@ def test_marker_sets_run_defaults(pytester: pytest.Pytester) -> None:
             wf = build(graflow_workflow)
             graflow_run(wf).assert_failed(match="max_steps")
             assert graflow_run(wf, max_steps=5).result == 20
+
+
+        RECORDER = HookRecorder()
+
+
+        @pytest.mark.graflow(plugins=[RECORDER])
+        def test_per_run_plugins(graflow_workflow, graflow_run):
+            graflow_run(build(graflow_workflow))
+            RECORDER.assert_called("task_end", task_id="b", result=20)
+            assert get_plugin_manager().get_plugin("recorder") is None  # run-local only
         """
     )
-    pytester.runpytest("--strict-markers").assert_outcomes(passed=3)
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=4)
 
 
 def test_bad_marker_usage_is_explained(pytester: pytest.Pytester) -> None:
@@ -190,11 +202,11 @@ def test_bad_marker_usage_is_explained(pytester: pytest.Pytester) -> None:
     assert (
         "@pytest.mark.graflow: unknown option(s) ['retries'] on "
         "test_bad_marker_usage_is_explained.py::test_unknown; "
-        "supported: start_node, max_steps, initial_channel, isolate_plugins"
+        "supported: start_node, max_steps, initial_channel, plugins, isolate_plugins"
     ) in out
     assert (
         "@pytest.mark.graflow takes keyword arguments only (start_node, max_steps, "
-        "initial_channel, isolate_plugins), got positional (10,)"
+        "initial_channel, plugins, isolate_plugins), got positional (10,)"
     ) in out
     assert "pytest_plugin.py" not in out  # a usage message, not a traceback into the plugin
 

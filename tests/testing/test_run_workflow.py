@@ -13,7 +13,7 @@ from graflow_core.exceptions import (
     ParallelGroupError,
     RetryLimitExceededError,
 )
-from graflow_core.testing import WorkflowRun, resume_workflow, run_workflow
+from graflow_core.testing import HookRecorder, WorkflowRun, resume_workflow, run_workflow
 from graflow_core.trace.base import Tracer
 
 
@@ -282,6 +282,11 @@ def test_resume_workflow_runs_a_checkpoint_to_the_end(tmp_path):
     resumed = resume_workflow(base)
     resumed.assert_succeeded().assert_not_run("first").assert_result("second", 2)
     assert resumed.workflow is None and resumed.name == "resumable"
+
+    recorder = HookRecorder()
+    resume_workflow(base, plugins=[recorder]).assert_result("second", 2)
+    recorder.assert_sequence("workflow_start:resumable", "task_end:second", "workflow_end")
+    recorder.assert_not_called("task_start", task_id="first")
 
     ctx, _ = CheckpointManager.resume_from_checkpoint(base + ".pkl")
     run_workflow(ctx).assert_completed("second")
