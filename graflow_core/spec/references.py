@@ -17,6 +17,7 @@ script only when the script was started as a module (``python -m pkg.mod``: its
 from __future__ import annotations
 
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,19 @@ def reference(
             f"{module!r} (a closure), which cannot be imported by name",
             MOVE_TO_MODULE,
         )
+    if isinstance(obj, types.MethodType) and not isinstance(obj.__self__, type):
+        raise RefProblem(
+            f"its {what} {qualname!r} is a method bound to {_short(obj.__self__)}, which "
+            "cannot be imported by name",
+            "use a module-level function (pass the object's data as bound keyword arguments) "
+            "or a classmethod/staticmethod",
+        )
+    if isinstance(obj, types.MethodType):  # a classmethod: each lookup makes a new bound method
+        original_accept = accept
+
+        def accept(found: Any) -> bool:
+            return original_accept(found) or found == obj
+
     if module == "__main__":
         name = _main_module_name(main_module)
         found = lookup("__main__", qualname)

@@ -279,3 +279,18 @@ def build_everything() -> Any:
             >> step(task_id="last", k=5, salt=2.5, extra={"a": [1, None, True], "b": "s"})
         )
     return wf
+
+
+class Tools:
+    """Methods as task functions."""
+
+    @classmethod
+    def make(cls, n: int = 1) -> str:
+        return f"{cls.__name__}:{n}"
+
+    @staticmethod
+    def helper(n: int = 2) -> int:
+        return n + 1
+
+    def bound(self) -> None:
+        pass

@@ -187,3 +187,23 @@ def test_loading_lists_every_unimportable_reference():
     assert "not of the form 'module:qualname'" in problems["c"].reason
     assert "not callable" in problems["d"].reason
     assert str(info.value).startswith("Cannot load spec 'w': 4 problem(s):")
+
+
+def test_bound_method():
+    with workflow("w") as wf:
+        s.source >> TaskWrapper("meth", s.Tools().bound)
+    p = _only_problem(wf)
+    assert "is a method bound to" in p.reason
+    assert "module-level function" in p.fix
+
+
+def test_classmethods_and_staticmethods_are_referencable():
+    with workflow("w") as wf:
+        s.source >> TaskWrapper("cm", s.Tools.make) >> TaskWrapper("sm", s.Tools.helper)
+    spec = build_spec(wf)
+    assert spec.task("cm").ref == "spec_sample_tasks:Tools.make"
+    assert spec.task("sm").ref == "spec_sample_tasks:Tools.helper"
+    assert spec.task("cm").parameters == ["n"]
+    loaded = load_workflow(spec)
+    assert build_spec(loaded) == spec
+    assert loaded.execute() == wf.execute() == 3
