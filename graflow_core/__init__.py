@@ -87,6 +87,12 @@ _LAZY = {
     "CircuitOpenError": "graflow_core.resilience.circuit_breaker",
     "register_circuit_breaker": "graflow_core.resilience.circuit_breaker",
     "DeadLetterStore": "graflow_core.resilience.dead_letter",
+    # the neutral workflow spec and pre-flight checks
+    "WorkflowSpec": "graflow_core.spec.model",
+    "build_spec": "graflow_core.spec.build",
+    "load_workflow": "graflow_core.spec.load",
+    "preflight": "graflow_core.spec.preflight_check",
+    "SpecError": "graflow_core.spec.errors",
 }
 
 

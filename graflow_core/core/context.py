@@ -646,6 +646,11 @@ class ExecutionContext:
             "backend": {"channel": self.channel_backend},
         }
 
+    def set_tracer(self, tracer: Any) -> None:
+        """Replace this context's tracer (``None``: no tracing)."""
+        self.tracer = tracer if tracer is not None else NoopTracer()
+        self._tracing = type(self.tracer) is not NoopTracer
+
     def use_plugins(self, *plugins: object) -> None:
         """Add plugins for this run only (on top of the process-wide ones).
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from graflow_core.core.task import Executable
     from graflow_core.core.task_types import TaskType
     from graflow_core.plugins.outcome import TaskOutcome
+    from graflow_core.spec.targets import Bridge
 
 PROJECT_NAME = "graflow"
 
@@ -161,8 +162,8 @@ class BridgeSpecs:
     """Orchestrator targets (Airflow, Prefect, Dagster ...)."""
 
     @hookspec
-    def register_bridges(self) -> list[Any]:
-        """Return the bridge / target descriptions (name, capabilities) this plugin provides."""
+    def register_bridges(self) -> list[Bridge]:
+        """Return :class:`graflow_core.spec.Bridge` objects (name, capabilities, render/parse)."""
         raise NotImplementedError
 
 

@@ -445,9 +445,8 @@ def run_workflow(
     if plugins:
         context.use_plugins(*plugins)
     log = _RunLog()
-    own_tracer, own_tracing = context.tracer, context._tracing
-    context.tracer = _RecordingTracer(own_tracer, log)
-    context._tracing = True
+    own_tracer = context.tracer
+    context.set_tracer(_RecordingTracer(own_tracer, log))
     result: Any = None
     error: Exception | None = None
     started = time.perf_counter()
@@ -456,7 +455,7 @@ def run_workflow(
     except Exception as exc:
         error = exc
     finally:
-        context.tracer, context._tracing = own_tracer, own_tracing
+        context.set_tracer(own_tracer)
     duration = time.perf_counter() - started
     return WorkflowRun(
         workflow=workflow,
