@@ -8,6 +8,9 @@
     graflow dead-letters list [DIR] [--json]
     graflow dead-letters show ID [--dir DIR] [--json]
     graflow dead-letters replay ID [--dir DIR] [--path DIR]... [--json]
+    graflow spec FILE[:OBJECT] [--start ID] [-o OUT.json]
+    graflow preflight FILE[:OBJECT] --target NAME [--start ID] [--json]
+    graflow plugins [--json]
 
 FILE is imported as a module named after the file (not as ``__main__``, so an
 ``if __name__ == "__main__":`` block does not run), with its directory on ``sys.path``.
@@ -947,6 +950,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     res.set_defaults(func=_cmd_resume)
     _add_dead_letters_parser(sub, common)
+    from graflow_core.cli_inspect import add_parsers
+
+    add_parsers(sub, common, target_help, _EXIT_CODES_HELP)
     return parser
 
 
