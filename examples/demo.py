@@ -12,11 +12,16 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+# Checkpoints are signed with GRAFLOW_SECRET_KEY. A demo-only key unless one is set; the
+# crashed child process and the resume inherit it.
+os.environ.setdefault("GRAFLOW_SECRET_KEY", secrets.token_hex(32))
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -87,6 +87,15 @@ _LAZY = {
     "CircuitOpenError": "graflow_core.resilience.circuit_breaker",
     "register_circuit_breaker": "graflow_core.resilience.circuit_breaker",
     "DeadLetterStore": "graflow_core.resilience.dead_letter",
+    # durable runs, checkpoint integrity and stores
+    "run_durable": "graflow_core.core.resumable",
+    "DurableRun": "graflow_core.core.resumable",
+    "CheckpointError": "graflow_core.core.checkpoint",
+    "CheckpointNotFoundError": "graflow_core.core.checkpoint",
+    "CheckpointVerificationError": "graflow_core.core.checkpoint",
+    "CheckpointStore": "graflow_core.checkpoint_stores",
+    "MissingSigningKeyError": "graflow_core.signing",
+    "SignatureVerificationError": "graflow_core.signing",
     # the neutral workflow spec and pre-flight checks
     "WorkflowSpec": "graflow_core.spec.model",
     "build_spec": "graflow_core.spec.build",

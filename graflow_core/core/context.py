@@ -772,19 +772,25 @@ class ExecutionContext:
         self.task_queue = LocalTaskQueue(self, self.start_node)
 
     def save(self, path: str = "execution_context.pkl") -> None:
-        """Pickle this context (cloudpickle) to ``path``."""
-        import cloudpickle
+        """Pickle this context (cloudpickle) to ``path`` as a signed envelope, atomically.
 
-        with open(path, "wb") as fh:
-            cloudpickle.dump(self, fh)
+        Needs ``GRAFLOW_SECRET_KEY`` like every checkpoint (see docs/checkpoints.md).
+        """
+        from graflow_core.checkpoint_stores.local import LocalCheckpointStore
+        from graflow_core.signing import dumps_signed
+
+        LocalCheckpointStore().write_bytes(path, dumps_signed(self))
 
     @classmethod
     def load(cls, path: str = "execution_context.pkl") -> ExecutionContext:
-        """Load a context saved with :meth:`save` (its queue restarts at the start node)."""
-        import pickle
+        """Load a context saved with :meth:`save`, verified before it is unpickled.
+
+        Its queue restarts at the start node.
+        """
+        from graflow_core.signing import loads_signed
 
         with open(path, "rb") as fh:
-            ctx = pickle.load(fh)
+            ctx = loads_signed(fh.read(), what=path)
         if not isinstance(ctx, cls):
             raise TypeError(f"{path} does not hold an ExecutionContext")
         return ctx

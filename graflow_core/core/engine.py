@@ -123,7 +123,8 @@ class WorkflowEngine:
         direct_builtin = type(direct) is DirectTaskHandler
         apply_settings = ctx._apply_task_settings
         hooks = hooks_for(ctx)
-        after_task = ctx._after_task if ctx.parent_context is None else None
+        # Not for nested runs (a direct-backend group member runs in its parent's context).
+        after_task = ctx._after_task if ctx.parent_context is None and start_task is None else None
         run_start = start_task_id if start_task_id is not None else ctx.start_node
         joins = graph.join_predecessors(run_start)
         joins_version = graph._version
