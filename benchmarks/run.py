@@ -49,7 +49,7 @@ OURS = "graflow_core"
 THEIRS = "graflow"
 SIDE_LABEL = {OURS: "graflow_core", THEIRS: f"Graflow {GRAFLOW_VERSION}"}
 
-BENCHMARKS = ("chain", "parallel", "import", "memory", "checkpoint")
+BENCHMARKS = ("chain", "parallel", "import", "memory", "checkpoint", "hooks")
 
 # Sizes (fixed by the brief) and repetitions.
 CHAIN_N = 10_000
@@ -58,8 +58,8 @@ MEMORY_N = 100_000
 MEMORY_FALLBACK_N = (50_000, 10_000)  # used for a side whose 100k run exceeds the time limit
 MEMORY_TIME_LIMIT_S = 150.0
 CHECKPOINT_N = 10_000
-REPEATS = {"chain": 5, "parallel": 5, "import": 15, "memory": 3, "checkpoint": 9}
-QUICK_REPEATS = {"chain": 3, "parallel": 3, "import": 5, "memory": 1, "checkpoint": 3}
+REPEATS = {"chain": 5, "parallel": 5, "import": 15, "memory": 3, "checkpoint": 9, "hooks": 5}
+QUICK_REPEATS = {"chain": 3, "parallel": 3, "import": 5, "memory": 1, "checkpoint": 3, "hooks": 2}
 PROGRAM_TIMEOUT_S = 600.0
 
 
@@ -392,12 +392,62 @@ def bench_checkpoint(side: Side, reps: int, log) -> dict:
     return entry
 
 
+# Plugin hooks: graflow_core only (Graflow 0.2 has none). The zero-plugin cost is measured
+# against the engine as it was just before the hooks were added (HOOKS_BASELINE_REF, exported
+# with `git archive` into the side's work directory), in the same run, interleaved.
+HOOKS_N = 10_000
+HOOKS_BASELINE_REF = "1f23206"
+HOOK_MODES = ("none", "observer", "host")
+
+
+def _hooks_baseline(side: Side) -> Path:
+    target = side.workdir / f"baseline-{HOOKS_BASELINE_REF}"
+    if not (target / "graflow_core").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", HOOKS_BASELINE_REF, "graflow_core"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def bench_hooks(side: Side, reps: int, log) -> dict:
+    if side.key != OURS:
+        return {"metrics": {}, "notes": ["not applicable: Graflow 0.2 has no plugin hooks"]}
+    baseline = _hooks_baseline(side)
+    s: dict[str, list[float]] = {}
+    for i in range(reps):
+        r = side.run("hooks.py", "none", str(HOOKS_N), env={"PYTHONPATH": str(baseline)})
+        if not str(r.get("module_file", "")).startswith(str(baseline)):
+            raise BenchError(f"baseline run imported {r.get('module_file')}, not {baseline}")
+        s.setdefault("per_task_us_baseline", []).append(r["run_s"] / r["n"] * 1e6)
+        for mode in HOOK_MODES:
+            r = side.run("hooks.py", mode, str(HOOKS_N))
+            s.setdefault(f"per_task_us_{mode}", []).append(r["run_s"] / r["n"] * 1e6)
+            s.setdefault(f"first_run_ms_{mode}", []).append(r["first_run_s"] * 1e3)
+        log(
+            f"  hooks rep {i + 1}/{reps}: baseline {s['per_task_us_baseline'][-1]:.2f}, "
+            + ", ".join(f"{m} {s[f'per_task_us_{m}'][-1]:.2f}" for m in HOOK_MODES)
+            + " us/task"
+        )
+    entry = _summarise(s, n=HOOKS_N, repeats=reps, baseline_ref=HOOKS_BASELINE_REF)
+    metrics = entry["metrics"]
+    base, none = metrics.get("per_task_us_baseline"), metrics.get("per_task_us_none")
+    if base and none:
+        metrics["zero_plugin_overhead_pct"] = (none / base - 1.0) * 100.0
+    return entry
+
+
 RUNNERS = {
     "chain": bench_chain,
     "parallel": bench_parallel,
     "import": bench_import,
     "memory": bench_memory,
     "checkpoint": bench_checkpoint,
+    "hooks": bench_hooks,
 }
 
 # Things seen while building the suite (about Graflow 0.2 itself, checked with cProfile).
@@ -541,6 +591,54 @@ ROWS = [
         10.0,
     ),
     ("checkpoint", "size_kb", "checkpoint files, total size", "KB", "", None),
+    (
+        "hooks",
+        "per_task_us_none",
+        f"chain of {HOOKS_N:,}, no plugin: run time per task (best of 3 runs in a process)",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "hooks",
+        "per_task_us_baseline",
+        f"… the same with the engine before hooks existed ({HOOKS_BASELINE_REF})",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "hooks",
+        "zero_plugin_overhead_pct",
+        "hooks with zero plugins: overhead on the per-task benchmark",
+        "%",
+        "≤ 10%",
+        10.0,
+    ),
+    (
+        "hooks",
+        "per_task_us_observer",
+        "… one plugin with task_start + task_end (no-ops)",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "hooks",
+        "per_task_us_host",
+        "… one plugin hosting every task (execute_task → invoke())",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "hooks",
+        "first_run_ms_none",
+        f"first run of the {HOOKS_N:,}-task chain in a process (incl. plugin discovery)",
+        "ms",
+        "",
+        None,
+    ),
 ]
 
 
