@@ -14,9 +14,9 @@ plugin manager (:mod:`graflow_core.plugins.manager`, which imports pluggy) creat
 
 from __future__ import annotations
 
+import _thread  # not `threading`: importing it would cost `import graflow_core` ~1.5 ms
 import os
 import sys
-import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class HookSnapshot:
         )
 
 
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _initialized = False
 _manager: GraflowPluginManager | None = None
 _snapshot: HookSnapshot | None = None
