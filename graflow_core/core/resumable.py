@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.checkpoint import (
@@ -60,8 +61,9 @@ class DurableRun:
     ``checkpoint_every``: write a checkpoint after every N-th completed task (1 = after each);
     ``keep``: how many checkpoints to keep (at least 1); ``store``: a
     :class:`~graflow_core.checkpoint_stores.CheckpointStore` instead of the one resolved for
-    ``location``.  ``start_node``, ``initial_channel`` and ``max_steps`` are used only when
-    the run starts fresh.
+    ``location``; ``plugins``: hook implementations for this run only (added again on every
+    resume, since checkpoints do not hold them).  ``start_node``, ``initial_channel`` and
+    ``max_steps`` are used only when the run starts fresh.
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class DurableRun:
         checkpoint_every: int = 1,
         keep: int = 2,
         store: CheckpointStore | None = None,
+        plugins: Sequence[object] = (),
     ) -> None:
         from graflow_core.checkpoint_stores.base import resolve_store
 
@@ -89,6 +92,7 @@ class DurableRun:
         self.max_steps = max_steps
         self.checkpoint_every = checkpoint_every
         self.keep = keep
+        self.plugins = tuple(plugins)
         self.store = resolve_store(self.location, store)
         self._seq = 0
         self._since_checkpoint = 0
@@ -163,6 +167,8 @@ class DurableRun:
             last_task_id = meta.user_metadata.get("last_task_id")
             self._reattach(ctx)
         self._since_checkpoint = 0
+        if self.plugins:
+            ctx.use_plugins(*self.plugins)
 
         ctx._after_task = self._after_task
         try:
@@ -324,6 +330,7 @@ def run_durable(
     checkpoint_every: int = 1,
     keep: int = 2,
     store: CheckpointStore | None = None,
+    plugins: Sequence[object] = (),
     ret_context: bool = False,
 ) -> Any:
     """Run ``workflow`` durably at ``location``: resume if a checkpoint is there, return the
@@ -337,4 +344,5 @@ def run_durable(
         checkpoint_every=checkpoint_every,
         keep=keep,
         store=store,
+        plugins=plugins,
     ).run(ret_context=ret_context)

@@ -283,3 +283,34 @@ def test_durable_run_on_memory_url():
         assert run_durable(_chain(5), location) == 4
     finally:
         fsspec.filesystem("memory").rm(location[len("memory://") :], recursive=True)
+
+
+def test_run_plugins_are_attached_on_start_and_on_resume(tmp_path):
+    from graflow_core.plugins import TaskOutcome, hookimpl
+
+    class Host:
+        def __init__(self):
+            self.hosted = []
+
+        @hookimpl
+        def execute_task(self, task_id, invoke):
+            self.hosted.append(task_id)
+            return TaskOutcome(invoke())
+
+    state = str(tmp_path / "state")
+    os.mkdir(state)
+    open(os.path.join(state, "crash-b"), "w").close()
+
+    def build():
+        with workflow("hosted") as wf:
+            _tracked("a", state) >> _tracked("b", state) >> _tracked("c", state)
+        return wf
+
+    location = str(tmp_path / "run")
+    first = Host()
+    with pytest.raises(Exception, match="b"):
+        run_durable(build(), location, start_node="a", plugins=[first])
+    assert first.hosted == ["a", "b"]
+    second = Host()
+    assert run_durable(build(), location, start_node="a", plugins=[second]) == "C"
+    assert second.hosted == ["b", "c"]
