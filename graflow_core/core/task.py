@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.workflow import (
@@ -250,6 +251,11 @@ class TaskWrapper(Executable):
     arguments resolved from the channel.
     """
 
+    #: Options of the task's type (read-only when empty; ``@task(type_options=...)``).
+    type_options: Mapping[str, Any] = MappingProxyType({})
+    #: The object given to ``@task(type=...)`` before the task type built the function.
+    type_target: Any = None
+
     def __init__(
         self,
         task_id: str,
@@ -306,13 +312,17 @@ class TaskWrapper(Executable):
         self._task_id = task_id
         self.func = func
         self._original_func: Callable[..., Any] = getattr(func, "__wrapped__", func)
-        self.task_type = task_type
-        self.type_options: dict[str, Any] = dict(type_options) if type_options else {}
-        self.type_target = type_target
-        self.timeout = float(timeout) if timeout is not None else None
-        self.circuit_breaker = circuit_breaker
+        # The extensions are set on the instance only when used (class defaults otherwise):
+        # a 100,000-task workflow should not pay five attributes and a dict per task for them.
         if task_type is not None or timeout is not None or circuit_breaker is not None:
             self._plain = False
+            self.task_type = task_type
+            self.timeout = float(timeout) if timeout is not None else None
+            self.circuit_breaker = circuit_breaker
+        if type_options:
+            self.type_options = dict(type_options)
+        if type_target is not None:
+            self.type_target = type_target
         self.inject_context = inject_context
         self.inject_llm_client = inject_llm_client
         self.inject_llm_agent = inject_llm_agent
