@@ -77,6 +77,25 @@ class GraflowPluginManager(pluggy.PluginManager):
             if self.is_registered(plugin):
                 self.unregister(plugin)
 
+    def add_hookcall_monitoring(self, before: Any, after: Any) -> Any:
+        """pluggy's call monitoring; while installed, every hook call goes through pluggy."""
+        undo_pluggy = super().add_hookcall_monitoring(before, after)
+        self._changed()
+
+        def undo() -> None:
+            undo_pluggy()
+            self._changed()
+
+        return undo
+
+    def _plain_dispatch_allowed(self) -> bool:
+        """True while hooks may be called without pluggy (no call monitoring installed)."""
+        try:
+            from pluggy._callers import _multicall
+        except ImportError:  # pragma: no cover - a pluggy without it: always use pluggy
+            return False
+        return self._inner_hookexec is _multicall
+
     def _changed(self) -> None:
         if self._global:
             from graflow_core.core.task_types import refresh_plugin_task_types

@@ -443,3 +443,101 @@ def test_run_plugins_on_a_context_with_no_global_plugins(pm):
     assert wf.create_engine().execute(ctx) == "v"
     assert host.hosted == ["only"]
     assert core_hooks.active_hooks() is None
+
+
+def test_direct_dispatch_keeps_pluggy_order_and_firstresult(pm):
+    order = []
+
+    class First:
+        @hookimpl(tryfirst=True)
+        def task_end(self, task_id):
+            order.append(("first", task_id))
+
+    class Plain:
+        @hookimpl
+        def task_end(self, task_id):
+            order.append(("plain", task_id))
+
+    class Last:
+        @hookimpl(trylast=True)
+        def task_end(self, task_id):
+            order.append(("last", task_id))
+
+    class Later:
+        @hookimpl
+        def task_end(self, task_id):
+            order.append(("later", task_id))
+
+        @hookimpl
+        def execute_task(self, invoke):
+            return TaskOutcome("from later")
+
+    class Declines:
+        @hookimpl
+        def execute_task(self, task_id):
+            order.append(("declined", task_id))
+
+    for plugin in (Last(), First(), Plain(), Later(), Declines()):
+        pm.register(plugin)
+    snapshot = core_hooks.active_hooks()
+    assert type(snapshot.task_end).__name__ == "_DirectCaller"
+    with workflow("ordered-impls") as wf:
+
+        @task
+        def t():
+            return "real"
+
+    assert wf.execute() == "from later"  # Declines (registered last) runs first, returns None
+    assert order == [
+        ("declined", "t"),
+        ("first", "t"),
+        ("later", "t"),
+        ("plain", "t"),
+        ("last", "t"),
+    ]
+    # the same order pluggy itself uses
+    order.clear()
+    pm.hook.task_end(task=t, task_id="x", context=None, result=None)
+    assert order == [("first", "x"), ("later", "x"), ("plain", "x"), ("last", "x")]
+
+
+def test_wrappers_and_monitoring_go_through_pluggy(pm):
+    seen = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def task_end(self, task_id):
+            seen.append(("before", task_id))
+            result = yield
+            seen.append(("after", task_id))
+            return result
+
+    class Plain:
+        @hookimpl
+        def task_end(self, task_id):
+            seen.append(("plain", task_id))
+
+    pm.register(Plain())
+    assert type(core_hooks.active_hooks().task_end).__name__ == "_DirectCaller"
+    wrapper = Wrapper()
+    pm.register(wrapper)
+    assert type(core_hooks.active_hooks().task_end).__name__ == "HookCaller"
+    with workflow("wrapped") as wf:
+
+        @task
+        def t():
+            return 1
+
+    wf.execute()
+    assert seen == [("before", "t"), ("plain", "t"), ("after", "t")]
+
+    traced = []
+    undo = pm.add_hookcall_monitoring(
+        lambda name, impls, kwargs: traced.append(name), lambda *args: None
+    )
+    assert type(core_hooks.active_hooks().task_end).__name__ == "HookCaller"
+    wf.execute()
+    assert "task_end" in traced
+    undo()
+    pm.unregister(wrapper)
+    assert type(core_hooks.active_hooks().task_end).__name__ == "_DirectCaller"
