@@ -17,14 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from graflow_core.cli import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CLIError,
-    _check_start,
-    _load_workflow,
-    _print_json,
-)
+from graflow_core.cli.loading import _TARGET_HELP, _check_start, _load_workflow
+from graflow_core.cli.output import _EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, CLIError, _print_json
 
 
 def _spec_of(target: str, start_id: str | None) -> Any:
@@ -104,7 +98,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parsers(sub: Any, common: argparse.ArgumentParser, target_help: str, epilog: str) -> None:
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``spec``, ``preflight`` and ``plugins`` to the ``graflow`` parser."""
     fmt = argparse.RawDescriptionHelpFormatter
     spec = sub.add_parser(
@@ -113,10 +107,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, target_help: str, epi
         help="print a workflow's neutral spec (JSON)",
         description="Describe a workflow as the neutral, JSON-serialisable spec that the "
         "bridges render from (see docs/spec.md).",
-        epilog=epilog,
+        epilog=_EXIT_CODES_HELP,
         formatter_class=fmt,
     )
-    spec.add_argument("target", metavar="FILE[:OBJECT]", help=target_help)
+    spec.add_argument("target", metavar="FILE[:OBJECT]", help=_TARGET_HELP)
     spec.add_argument("--start", metavar="ID", help="the start task (default: the only root)")
     spec.add_argument("-o", "--output", metavar="OUT", help="write the JSON to OUT")
     spec.set_defaults(func=_cmd_spec)
@@ -127,10 +121,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, target_help: str, epi
         help="check what a target orchestrator cannot express",
         description="List what a target (airflow, prefect, dagster, graflow ...) cannot express "
         "in a workflow and what happens instead. Exit code 1 when the target cannot run it.",
-        epilog=epilog,
+        epilog=_EXIT_CODES_HELP,
         formatter_class=fmt,
     )
-    pre.add_argument("target", metavar="FILE[:OBJECT]", help=target_help)
+    pre.add_argument("target", metavar="FILE[:OBJECT]", help=_TARGET_HELP)
     pre.add_argument(
         "--target",
         dest="target_name",
@@ -148,11 +142,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, target_help: str, epi
         help="list installed plugins, task types and targets",
         description="List the plugins found through the 'graflow' entry-point group, the task "
         "types they register and the orchestrator targets available for export.",
-        epilog=epilog,
+        epilog=_EXIT_CODES_HELP,
         formatter_class=fmt,
     )
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.set_defaults(func=_cmd_plugins)
 
 
-__all__ = ["add_parsers"]
+__all__ = ["add_parser"]

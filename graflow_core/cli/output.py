@@ -1,0 +1,84 @@
+"""What the ``graflow`` command prints and returns: exit codes, one-line errors, JSON.
+
+Every error is one ``graflow: error: ...`` line on stderr (a :class:`CLIError` raised by a
+command, or a usage error from :class:`_Parser`); ``--json`` output goes through
+:func:`_print_json`, which turns anything that is not JSON data into its ``repr``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_EXIT_CODES_HELP = """\
+exit codes:
+  0    success
+  1    the workflow ran and failed (a task raised, a parallel group failed, ...)
+  2    usage error or bad input: file not found, syntax error or exception while
+       importing the file, no workflow found, unknown start task, bad --param
+  130  interrupted (Ctrl-C)
+"""
+
+
+class CLIError(Exception):
+    """An error reported as one ``graflow: error: ...`` line with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE, exc: BaseException | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.exc = exc
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors in graflow's format (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"graflow: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _describe(exc: BaseException) -> str:
+    text = _one_line(str(exc))
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _display(path: str | Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """``value`` as JSON data; anything else becomes its ``repr``."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return (
+            value if value == value and value not in (float("inf"), float("-inf")) else repr(value)
+        )
+    if depth < 20:
+        if isinstance(value, dict):
+            return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [_jsonable(v, depth + 1) for v in value]
+    return repr(value)
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    import json
+
+    print(json.dumps(_jsonable(data), indent=2))
