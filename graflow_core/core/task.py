@@ -7,7 +7,6 @@ bookkeeping value that ``>>`` returns (never a graph node).
 
 from __future__ import annotations
 
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
@@ -26,6 +25,7 @@ from graflow_core.exceptions import (
     InvalidBackendError,
     WorkflowDefinitionError,
 )
+from graflow_core.utils.names import lookup
 
 if TYPE_CHECKING:
     from graflow_core.core.context import ExecutionContext
@@ -449,6 +449,8 @@ class TaskWrapper(Executable):
         self, exec_context: ExecutionContext, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         """Call the function inside ``exec_context``: channel < bound < injected < explicit."""
+        # The same steps as resolved_inputs(), inlined: this runs once per task, and the extra
+        # call measured +3% on the per-task benchmark.
         call_kwargs: dict[str, Any] = {}
         if self.resolve_keyword_args:
             plan = self._plan if self._plan is not None else self._resolution_plan()
@@ -486,7 +488,7 @@ class TaskWrapper(Executable):
             and qualname
             and module != "__main__"
             and "<locals>" not in qualname
-            and _lookup(module, qualname) is self
+            and lookup(module, qualname) is self
         ):
             return (_import_task, (module, qualname))
 
@@ -514,22 +516,13 @@ class TaskWrapper(Executable):
         return f"TaskWrapper({self._task_id})"
 
 
-def _lookup(module: str, qualname: str) -> Any:
-    obj: Any = sys.modules.get(module)
-    for part in qualname.split("."):
-        if obj is None:
-            return None
-        obj = getattr(obj, part, None)
-    return obj
-
-
 def _import_task(module: str, qualname: str) -> Any:
     import importlib
 
-    found = _lookup(module, qualname)
+    found = lookup(module, qualname)
     if found is None:
         importlib.import_module(module)
-        found = _lookup(module, qualname)
+        found = lookup(module, qualname)
     if found is None:
         raise GraflowRuntimeError(f"Cannot import task {module}:{qualname} while unpickling")
     return found

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from graflow_core.exceptions import GraflowError, GraflowRuntimeError
+from graflow_core.utils.names import attribute_path
 
 __all__ = [
     "FAILED",
@@ -200,15 +201,6 @@ def _safe_id_part(task_id: str) -> str:
     return cleaned.strip("._")[:40] or "task"
 
 
-def _lookup(module: Any, qualname: str) -> Any:
-    obj = module
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
 def _task_reference(task: Any) -> tuple[str | None, str | None, str | None]:
     """``(module:qualname, source file, reason)``: where replay finds the task again."""
     func = getattr(task, "_original_func", None)
@@ -230,7 +222,7 @@ def _task_reference(task: Any) -> tuple[str | None, str | None, str | None]:
             f"the task function {qualname} is defined inside a function, so it cannot be "
             "imported; replay it with replay(entry_id, func=...)",
         )
-    found = _lookup(module, qualname) if module is not None else None
+    found = attribute_path(module, qualname) if module is not None else None
     if found is None or not (
         found is task or found is func or getattr(found, "_original_func", None) is func
     ):
@@ -247,7 +239,7 @@ def _resolve_reference(ref: str, source_file: str | None) -> Any:
     """Import the object ``module:qualname`` names (using ``source_file`` if needed)."""
     module_name, _, qualname = ref.partition(":")
     module = sys.modules.get(module_name)
-    found = _lookup(module, qualname) if module is not None else None
+    found = attribute_path(module, qualname) if module is not None else None
     if found is not None:
         return found
     problem: str | None = None
@@ -271,7 +263,7 @@ def _resolve_reference(ref: str, source_file: str | None) -> Any:
         module = _load_file(source_file)
     else:
         problem = "the task was defined in a script run as __main__ whose file is unknown"
-    found = _lookup(module, qualname) if module is not None and problem is None else None
+    found = attribute_path(module, qualname) if module is not None and problem is None else None
     if found is None:
         reason = problem or f"module {module_name} has no attribute {qualname}"
         raise DeadLetterNotReplayableError(

@@ -21,6 +21,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from graflow_core.utils.names import lookup
+
 #: Fix shown for lambdas, closures and callables without a name.
 MOVE_TO_MODULE = (
     "define it with `def` at module level of an importable module (a closure's captured "
@@ -35,16 +37,6 @@ class RefProblem(Exception):
         super().__init__(reason)
         self.reason = reason
         self.fix = fix
-
-
-def lookup(module: str, qualname: str) -> Any:
-    """``module.qualname`` from the already imported modules, or ``None``."""
-    obj: Any = sys.modules.get(module)
-    for part in qualname.split("."):
-        if obj is None:
-            return None
-        obj = getattr(obj, part, None)
-    return obj
 
 
 def _main_module_name(main_module: str | None) -> str | None:

@@ -36,7 +36,7 @@ def test_tampered_or_raw_pickles_are_refused(tmp_path):
     data = bytearray(path.read_bytes())
     data[-5] ^= 0x01
     path.write_bytes(bytes(data))
-    with pytest.raises(SignatureVerificationError, match="ctx.pkl"):
+    with pytest.raises(SignatureVerificationError, match=r"ctx\.pkl"):
         ExecutionContext.load(str(path))
 
     import pickle
