@@ -24,6 +24,8 @@ from graflow_core.cli.output import (
     _display,
     _one_line,
     _print_json,
+    add_command,
+    print_result,
 )
 
 
@@ -151,65 +153,63 @@ def _cmd_dead_letters_replay(args: argparse.Namespace) -> int:
             f"cannot replay dead letter {entry.id} (task '{entry.task_id}'): {_describe(exc)}",
             exc=exc,
         ) from exc
-    if args.json:
-        _print_json(
-            {"id": entry.id, "task_id": entry.task_id, "status": "replayed", "result": result}
-        )
-    else:
-        print(repr(result))
-    return EXIT_OK
+    return print_result(
+        args,
+        result,
+        lambda: {"id": entry.id, "task_id": entry.task_id, "status": "replayed", "result": result},
+    )
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``dead-letters`` and its actions to the ``graflow`` parser."""
-    dl = sub.add_parser(
+    dl = add_command(
+        sub,
+        None,
         "dead-letters",
         help="inspect and replay tasks that failed for good",
         description="Inspect and replay the failed tasks recorded by a DeadLetterStore "
         "(workflow(..., dead_letter_store=DeadLetterStore(DIR))). DIR defaults to "
         "./dead_letters.",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        func=None,
     )
     dl_sub = dl.add_subparsers(dest="dead_letters_command", metavar="ACTION", required=True)
     dir_help = "the dead-letter directory (default: ./dead_letters)"
     id_help = "the entry's id, or a unique prefix of it (see 'graflow dead-letters list')"
 
-    ls = dl_sub.add_parser(
+    ls = add_command(
+        dl_sub,
+        common,
         "list",
-        parents=[common],
         help="list the recorded failures, oldest first",
         description="List the recorded failures, oldest first.",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        func=_cmd_dead_letters_list,
     )
     ls.add_argument("dir", metavar="DIR", nargs="?", default=None, help=dir_help)
     ls.add_argument("--json", action="store_true", help="print the entries as a JSON list")
-    ls.set_defaults(func=_cmd_dead_letters_list)
 
-    show = dl_sub.add_parser(
+    show = add_command(
+        dl_sub,
+        common,
         "show",
-        parents=[common],
         help="show one failure: error, traceback, inputs, replays",
         description="Show one recorded failure: error, traceback, inputs and replays.",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        func=_cmd_dead_letters_show,
     )
     show.add_argument("id", metavar="ID", help=id_help)
     show.add_argument("--dir", metavar="DIR", default=None, help=dir_help)
     show.add_argument("--json", action="store_true", help="print the entry as JSON")
-    show.set_defaults(func=_cmd_dead_letters_show)
 
-    replay = dl_sub.add_parser(
+    replay = add_command(
+        dl_sub,
+        common,
         "replay",
-        parents=[common],
         help="run a failed task again with its recorded inputs",
         description="Run a failed task again with its recorded inputs and print its result; "
         "on success the entry is marked replayed. The task's module must be importable "
         "(run from the project directory or pass --path). Needs GRAFLOW_SECRET_KEY, the "
         "key the inputs were signed with.",
+        func=_cmd_dead_letters_replay,
         epilog=_EXIT_CODES_HELP.replace("the workflow ran and failed", "the task ran and failed"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     replay.add_argument("id", metavar="ID", help=id_help)
     replay.add_argument("--dir", metavar="DIR", default=None, help=dir_help)
@@ -224,7 +224,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     replay.add_argument(
         "--json", action="store_true", help="print a JSON object with the entry id and result"
     )
-    replay.set_defaults(func=_cmd_dead_letters_replay)
 
 
 __all__ = ["add_parser"]

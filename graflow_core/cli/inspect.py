@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from graflow_core.cli.loading import _TARGET_HELP, _check_start, _load_workflow
-from graflow_core.cli.output import _EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, CLIError, _print_json
+from graflow_core.cli.output import EXIT_FAILED, EXIT_OK, CLIError, _print_json, add_command
 
 
 def _spec_of(target: str, start_id: str | None) -> Any:
@@ -100,29 +100,27 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``spec``, ``preflight`` and ``plugins`` to the ``graflow`` parser."""
-    fmt = argparse.RawDescriptionHelpFormatter
-    spec = sub.add_parser(
+    spec = add_command(
+        sub,
+        common,
         "spec",
-        parents=[common],
         help="print a workflow's neutral spec (JSON)",
         description="Describe a workflow as the neutral, JSON-serialisable spec that the "
         "bridges render from (see docs/spec.md).",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=fmt,
+        func=_cmd_spec,
     )
     spec.add_argument("target", metavar="FILE[:OBJECT]", help=_TARGET_HELP)
     spec.add_argument("--start", metavar="ID", help="the start task (default: the only root)")
     spec.add_argument("-o", "--output", metavar="OUT", help="write the JSON to OUT")
-    spec.set_defaults(func=_cmd_spec)
 
-    pre = sub.add_parser(
+    pre = add_command(
+        sub,
+        common,
         "preflight",
-        parents=[common],
         help="check what a target orchestrator cannot express",
         description="List what a target (airflow, prefect, dagster, graflow ...) cannot express "
         "in a workflow and what happens instead. Exit code 1 when the target cannot run it.",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=fmt,
+        func=_cmd_preflight,
     )
     pre.add_argument("target", metavar="FILE[:OBJECT]", help=_TARGET_HELP)
     pre.add_argument(
@@ -134,19 +132,17 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     pre.add_argument("--start", metavar="ID", help="the start task (default: the only root)")
     pre.add_argument("--json", action="store_true", help="print the report as JSON")
-    pre.set_defaults(func=_cmd_preflight)
 
-    plugins = sub.add_parser(
+    plugins = add_command(
+        sub,
+        common,
         "plugins",
-        parents=[common],
         help="list installed plugins, task types and targets",
         description="List the plugins found through the 'graflow' entry-point group, the task "
         "types they register and the orchestrator targets available for export.",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=fmt,
+        func=_cmd_plugins,
     )
     plugins.add_argument("--json", action="store_true", help="print JSON")
-    plugins.set_defaults(func=_cmd_plugins)
 
 
 __all__ = ["add_parser"]

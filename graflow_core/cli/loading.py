@@ -69,35 +69,33 @@ def _load_module(path_str: str) -> tuple[ModuleType, Path]:
     sys.modules[name] = module
     try:
         loader.exec_module(module)
-    except SyntaxError as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
         sys.modules.pop(name, None)
+        raise CLIError(_import_failure(exc, path_str, resolved), exc=exc) from exc
+    return module, resolved
+
+
+def _import_failure(exc: BaseException, path_str: str, resolved: Path) -> str:
+    """The error line for ``exc``, raised while importing ``path_str`` (``resolved``)."""
+    if isinstance(exc, SyntaxError):
         shown = path_str if exc.filename and _same_file(exc.filename, resolved) else None
         where = shown or (_display(exc.filename) if exc.filename else path_str)
         kind = type(exc).__name__.replace("Error", " error").lower()
-        raise CLIError(
-            f"{where}:{exc.lineno}: {kind}: {exc.msg}"
-            + ("" if shown else f" (while importing {path_str})"),
-            exc=exc,
-        ) from exc
-    except KeyboardInterrupt:
-        raise
-    except SystemExit as exc:
-        sys.modules.pop(name, None)
-        location = _user_location(exc, resolved, path_str) or path_str
-        raise CLIError(
+        return f"{where}:{exc.lineno}: {kind}: {exc.msg}" + (
+            "" if shown else f" (while importing {path_str})"
+        )
+    location = _user_location(exc, resolved, path_str) or path_str
+    if isinstance(exc, SystemExit):
+        return (
             f"{location}: the file called sys.exit({exc.code!r}) while being imported; "
-            'put that code under `if __name__ == "__main__":`',
-            exc=exc,
-        ) from exc
-    except BaseException as exc:
-        sys.modules.pop(name, None)
-        location = _user_location(exc, resolved, path_str) or path_str
-        raise CLIError(
-            f"{location}: {_describe(exc)} (while importing {path_str}; "
-            "fix the file or run it with python to see the full error)",
-            exc=exc,
-        ) from exc
-    return module, resolved
+            'put that code under `if __name__ == "__main__":`'
+        )
+    return (
+        f"{location}: {_describe(exc)} (while importing {path_str}; "
+        "fix the file or run it with python to see the full error)"
+    )
 
 
 def _workflows_in(module: ModuleType) -> dict[str, WorkflowContext]:

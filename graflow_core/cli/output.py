@@ -3,12 +3,15 @@
 Every error is one ``graflow: error: ...`` line on stderr (a :class:`CLIError` raised by a
 command, or a usage error from :class:`_Parser`); ``--json`` output goes through
 :func:`_print_json`, which turns anything that is not JSON data into its ``repr``.
+:func:`add_command` adds a subcommand with the shared ``--traceback`` option and exit-code
+epilog; :func:`print_result` prints what a command returned (JSON or ``repr``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -82,3 +85,42 @@ def _print_json(data: dict[str, Any]) -> None:
     import json
 
     print(json.dumps(_jsonable(data), indent=2))
+
+
+def print_result(
+    args: argparse.Namespace, result: Any, json_data: Callable[[], dict[str, Any]]
+) -> int:
+    """Print a command's result and return :data:`EXIT_OK`: with ``--json`` the object
+    ``json_data()`` (built only then), else ``repr(result)``."""
+    if args.json:
+        _print_json(json_data())
+    else:
+        print(repr(result))
+    return EXIT_OK
+
+
+def add_command(
+    sub: Any,
+    common: argparse.ArgumentParser | None,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    func: Callable[[argparse.Namespace], int] | None,
+    epilog: str = _EXIT_CODES_HELP,
+) -> argparse.ArgumentParser:
+    """Add the subcommand ``name`` to ``sub`` (an ``add_subparsers()`` result) and return its
+    parser: it takes the options of ``common`` (``--traceback``; ``None`` for a group that
+    only holds subcommands), ends its ``--help`` with ``epilog`` (the exit codes) as written,
+    and runs ``func(args)`` when chosen."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        parents=[] if common is None else [common],
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if func is not None:
+        parser.set_defaults(func=func)
+    return parser

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from graflow_core.cli.output import (
-    _EXIT_CODES_HELP,
     EXIT_FAILED,
-    EXIT_OK,
     CLIError,
     _describe,
     _display,
     _one_line,
-    _print_json,
+    add_command,
+    print_result,
 )
 
 
@@ -92,31 +91,29 @@ def _cmd_resume(args: argparse.Namespace) -> int:
             code=EXIT_FAILED,
             exc=exc,
         ) from exc
-    if args.json:
-        _print_json(
-            {
-                "status": "succeeded",
-                "result": result,
-                "steps": ctx.steps,
-                "resumed_tasks": list(ctx.completed_tasks[already:]),
-                "completed_tasks": list(ctx.completed_tasks),
-            }
-        )
-    else:
-        print(repr(result))
-    return EXIT_OK
+    return print_result(
+        args,
+        result,
+        lambda: {
+            "status": "succeeded",
+            "result": result,
+            "steps": ctx.steps,
+            "resumed_tasks": list(ctx.completed_tasks[already:]),
+            "completed_tasks": list(ctx.completed_tasks),
+        },
+    )
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``resume`` to the ``graflow`` parser."""
-    res = sub.add_parser(
+    res = add_command(
+        sub,
+        common,
         "resume",
-        parents=[common],
         help="continue a run from a checkpoint and print its result",
         description="Continue a workflow run from a checkpoint written by ctx.checkpoint() or "
         "CheckpointManager, and print its result.",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        func=_cmd_resume,
     )
     res.add_argument(
         "checkpoint", metavar="CHECKPOINT", help="the checkpoint's base path (with or without .pkl)"
@@ -134,7 +131,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print a JSON object with the result and the tasks run after resuming",
     )
-    res.set_defaults(func=_cmd_resume)
 
 
 __all__ = ["add_parser"]

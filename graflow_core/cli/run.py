@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from graflow_core.cli.failures import _failure_message, _task_functions
 from graflow_core.cli.loading import _TARGET_HELP, _check_start, _load_workflow
 from graflow_core.cli.output import (
-    _EXIT_CODES_HELP,
     EXIT_FAILED,
-    EXIT_OK,
     CLIError,
     _describe,
     _print_json,
+    add_command,
+    print_result,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +74,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 }
             )
         raise CLIError(message, code=EXIT_FAILED, exc=exc) from exc
-    if args.json:
+
+    def succeeded() -> dict[str, Any]:
         completed = [str(t) for t in getattr(exec_context, "completed_tasks", [])]
         # Members of parallel groups run in branches; their results are in the channel too.
         missing = object()
@@ -83,31 +84,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
             value = exec_context.get_result(task_id, missing)
             if value is not missing and task_id not in results:
                 results[task_id] = value
-        _print_json(
-            {
-                "workflow": wf.name,
-                "status": "succeeded",
-                "start_node": start,
-                "result": result,
-                "steps": getattr(exec_context, "steps", None),
-                "completed_tasks": completed,
-                "results": results,
-            }
-        )
-    else:
-        print(repr(result))
-    return EXIT_OK
+        return {
+            "workflow": wf.name,
+            "status": "succeeded",
+            "start_node": start,
+            "result": result,
+            "steps": getattr(exec_context, "steps", None),
+            "completed_tasks": completed,
+            "results": results,
+        }
+
+    return print_result(args, result, succeeded)
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``run`` to the ``graflow`` parser."""
-    run = sub.add_parser(
+    run = add_command(
+        sub,
+        common,
         "run",
-        parents=[common],
         help="run a workflow and print its result",
         description="Run a workflow and print its result (the last task's return value).",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        func=_cmd_run,
     )
     run.add_argument("target", metavar="FILE[:OBJECT]", help=_TARGET_HELP)
     run.add_argument(
@@ -135,7 +133,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print a JSON object with the status, the result and each task's result",
     )
-    run.set_defaults(func=_cmd_run)
 
 
 __all__ = ["add_parser"]

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from graflow_core.cli.loading import _TARGET_HELP, _load_workflow
-from graflow_core.cli.output import _EXIT_CODES_HELP, EXIT_OK
+from graflow_core.cli.output import EXIT_OK, add_command
 
 
 def _stdout_takes(text: str) -> bool:
@@ -32,13 +32,13 @@ def _cmd_visualize(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``visualize`` to the ``graflow`` parser."""
-    vis = sub.add_parser(
+    vis = add_command(
+        sub,
+        common,
         "visualize",
-        parents=[common],
         help="draw a workflow's graph",
         description="Draw a workflow's task graph as text or as a Mermaid flowchart.",
-        epilog=_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        func=_cmd_visualize,
     )
     vis.add_argument("target", metavar="FILE[:OBJECT]", help=_TARGET_HELP)
     vis.add_argument(
@@ -47,7 +47,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         default="ascii",
         help="ascii: boxes and arrows (default); mermaid: a Mermaid flowchart",
     )
-    vis.set_defaults(func=_cmd_visualize)
 
 
 __all__ = ["add_parser"]
