@@ -49,7 +49,7 @@ OURS = "graflow_core"
 THEIRS = "graflow"
 SIDE_LABEL = {OURS: "graflow_core", THEIRS: f"Graflow {GRAFLOW_VERSION}"}
 
-BENCHMARKS = ("chain", "parallel", "import", "memory", "checkpoint", "hooks")
+BENCHMARKS = ("chain", "parallel", "import", "memory", "checkpoint", "hooks", "spec")
 
 # Sizes (fixed by the brief) and repetitions.
 CHAIN_N = 10_000
@@ -58,8 +58,24 @@ MEMORY_N = 100_000
 MEMORY_FALLBACK_N = (50_000, 10_000)  # used for a side whose 100k run exceeds the time limit
 MEMORY_TIME_LIMIT_S = 150.0
 CHECKPOINT_N = 10_000
-REPEATS = {"chain": 5, "parallel": 5, "import": 15, "memory": 3, "checkpoint": 15, "hooks": 5}
-QUICK_REPEATS = {"chain": 3, "parallel": 3, "import": 5, "memory": 1, "checkpoint": 3, "hooks": 2}
+REPEATS = {
+    "chain": 5,
+    "parallel": 5,
+    "import": 15,
+    "memory": 3,
+    "checkpoint": 15,
+    "hooks": 5,
+    "spec": 5,
+}
+QUICK_REPEATS = {
+    "chain": 3,
+    "parallel": 3,
+    "import": 5,
+    "memory": 1,
+    "checkpoint": 3,
+    "hooks": 2,
+    "spec": 2,
+}
 PROGRAM_TIMEOUT_S = 600.0
 
 
@@ -448,6 +464,24 @@ def bench_hooks(side: Side, reps: int, log) -> dict:
     return entry
 
 
+# The neutral workflow spec: graflow_core only (Graflow 0.2 has none).
+SPEC_N = 500
+
+
+def bench_spec(side: Side, reps: int, log) -> dict:
+    if side.key != OURS:
+        return {"metrics": {}, "notes": ["not applicable: Graflow 0.2 has no workflow spec"]}
+    s: dict[str, list[float]] = {}
+    info: dict = {}
+    for i in range(reps):
+        r = side.run("spec_build.py", str(SPEC_N))
+        for key in ("first_build", "build", "to_json", "from_json", "load", "preflight"):
+            s.setdefault(f"{key}_ms", []).append(r[f"{key}_s"] * 1e3)
+        info = r
+        log(f"  spec rep {i + 1}/{reps}: build {s['build_ms'][-1]:.1f} ms ({r['n']} tasks)")
+    return _summarise(s, n=info.get("n"), repeats=reps, module_file=info.get("module_file"))
+
+
 RUNNERS = {
     "chain": bench_chain,
     "parallel": bench_parallel,
@@ -455,6 +489,7 @@ RUNNERS = {
     "memory": bench_memory,
     "checkpoint": bench_checkpoint,
     "hooks": bench_hooks,
+    "spec": bench_spec,
 }
 
 # Things seen while building the suite (about Graflow 0.2 itself, checked with cProfile).
@@ -670,6 +705,19 @@ ROWS = [
         "",
         None,
     ),
+    (
+        "spec",
+        "first_build_ms",
+        f"spec of a {SPEC_N}-task workflow: first build in a process (incl. importing the spec package)",
+        "ms",
+        "",
+        None,
+    ),
+    ("spec", "build_ms", "… build_spec (warm, best of 7)", "ms", "≤ 50 ms", 50.0),
+    ("spec", "to_json_ms", "… to_json", "ms", "", None),
+    ("spec", "from_json_ms", "… from_json", "ms", "", None),
+    ("spec", "load_ms", "… load_workflow (spec → runnable workflow)", "ms", "", None),
+    ("spec", "preflight_ms", "… preflight", "ms", "", None),
 ]
 
 

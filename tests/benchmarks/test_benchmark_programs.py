@@ -76,7 +76,19 @@ def test_rewrite_touches_import_lines_only() -> None:
 
 def test_every_program_is_covered() -> None:
     programs = {p.name for p in (ROOT / "benchmarks" / "programs").glob("*.py")}
-    assert programs == {"chain.py", "parallel.py", "import_time.py", "checkpoint.py", "hooks.py"}
+    assert programs == {
+        "chain.py",
+        "parallel.py",
+        "import_time.py",
+        "checkpoint.py",
+        "hooks.py",
+        "spec_build.py",
+    }
+
+
+def test_spec_program(tmp_path: Path) -> None:
+    r = _run(tmp_path, "spec_build.py", "40")
+    assert r["n"] == 36 and r["build_s"] > 0 and r["preflight_s"] > 0
 
 
 @pytest.mark.parametrize("mode", ["none", "observer", "host"])
