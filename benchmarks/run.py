@@ -451,6 +451,13 @@ def bench_hooks(side: Side, reps: int, log) -> dict:
             r = side.run("hooks.py", mode, str(HOOKS_N))
             s.setdefault(f"per_task_us_{mode}", []).append(r["run_s"] / r["n"] * 1e6)
             s.setdefault(f"first_run_ms_{mode}", []).append(r["first_run_s"] * 1e3)
+            for key, scale, metric in (
+                ("hook_call_direct_s", 1e6, "hook_call_direct_us"),
+                ("hook_call_pluggy_s", 1e6, "hook_call_pluggy_us"),
+                ("discovery_scan_s", 1e3, "discovery_scan_ms"),
+            ):
+                if key in r:
+                    s.setdefault(metric, []).append(r[key] * scale)
         log(
             f"  hooks rep {i + 1}/{reps}: baseline {s['per_task_us_baseline'][-1]:.2f}, "
             + ", ".join(f"{m} {s[f'per_task_us_{m}'][-1]:.2f}" for m in HOOK_MODES)
@@ -700,11 +707,21 @@ ROWS = [
     (
         "hooks",
         "first_run_ms_none",
-        f"first run of the {HOOKS_N:,}-task chain in a process (incl. plugin discovery)",
+        f"first run of the {HOOKS_N:,}-task chain in a process (no plugin, autoload off)",
         "ms",
         "",
         None,
     ),
+    (
+        "hooks",
+        "discovery_scan_ms",
+        "plugin discovery: the entry_points.txt scan a first run does (this venv's sys.path)",
+        "ms",
+        "",
+        None,
+    ),
+    ("hooks", "hook_call_direct_us", "one hook call, direct dispatch", "µs", "", None),
+    ("hooks", "hook_call_pluggy_us", "… the same through pluggy's caller", "µs", "", None),
     (
         "spec",
         "first_build_ms",

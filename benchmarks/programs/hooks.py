@@ -59,10 +59,33 @@ def run_once():
     return time.perf_counter() - t0
 
 
-first = run_once()  # includes plugin discovery, once per process
+first = run_once()  # the first run in the process (autoload is off: no entry-point scan)
 best = min(run_once() for _ in range(3))
 if CALLS != 4 * N:
     raise SystemExit(f"hooks: expected {4 * N} task executions, got {CALLS}")
+
+extra = {}
+if MODE == "observer":
+    # One hook call: the engine's direct dispatch against pluggy's own caller.
+    from graflow.core.hooks import active_hooks
+
+    direct = active_hooks().task_end
+    via_pluggy = get_plugin_manager().hook.task_end
+    CALLS_N = 100_000
+    for name, caller in (("hook_call_direct_s", direct), ("hook_call_pluggy_s", via_pluggy)):
+        t0 = time.perf_counter()
+        for _ in range(CALLS_N):
+            caller(task=None, task_id="t", context=None, result=None)
+        extra[name] = (time.perf_counter() - t0) / CALLS_N
+if MODE == "none":
+    try:  # the entry-point scan a first run does when autoload is on (absent before hooks)
+        from graflow.core.hooks import entry_points_present
+    except ImportError:
+        pass
+    else:
+        t0 = time.perf_counter()
+        entry_points_present()
+        extra["discovery_scan_s"] = time.perf_counter() - t0
 print(
     "BENCH_RESULT "
     + json.dumps(
@@ -71,6 +94,7 @@ print(
             "n": N,
             "first_run_s": first,
             "run_s": best,
+            **extra,
             "module_file": sys.modules[task.__module__].__file__,
         }
     )
