@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import pytest
+from core_test_helpers import recorder
 
 from graflow_core.core.context import ExecutionContext
 from graflow_core.core.decorators import task
@@ -22,15 +23,6 @@ from graflow_core.core.workflow import workflow
 from graflow_core.exceptions import GraflowRuntimeError, WorkflowDefinitionError
 
 pytestmark = pytest.mark.usefixtures("chdir_tmp")
-
-
-def recorder(order, name, value=None):
-    def fn():
-        order.append(name)
-        return name if value is None else value
-
-    fn.__name__ = name
-    return task(name)(fn)
 
 
 # --- 1. fan-in joins -------------------------------------------------------------------------

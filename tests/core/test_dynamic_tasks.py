@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from core_test_helpers import recorder
 
 from graflow_core.core.context import ExecutionContext, TaskExecutionContext
 from graflow_core.core.decorators import task
@@ -20,15 +21,6 @@ from graflow_core.exceptions import CycleLimitExceededError
 pytestmark = pytest.mark.usefixtures("chdir_tmp")
 
 ITER_RE = r"{base}_cycle_{n}_[0-9a-f]{{8}}"
-
-
-def recorder(order, name, value=None):
-    def fn():
-        order.append(name)
-        return name if value is None else value
-
-    fn.__name__ = name
-    return task(name)(fn)
 
 
 # --- next_task -------------------------------------------------------------------------------

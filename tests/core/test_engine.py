@@ -4,6 +4,7 @@ terminate/cancel (§2.3), errors (§2.5) and custom handlers on your own engine 
 from __future__ import annotations
 
 import pytest
+from core_test_helpers import recorder
 
 from graflow_core.core.context import ExecutionContext, TaskExecutionContext
 from graflow_core.core.decorators import task
@@ -20,17 +21,6 @@ from graflow_core.exceptions import (
 )
 
 pytestmark = pytest.mark.usefixtures("chdir_tmp")
-
-
-def recorder(order, name, value=None, **flags):
-    """A task that appends its name to ``order`` and returns ``value`` (or its name)."""
-
-    def fn():
-        order.append(name)
-        return name if value is None else value
-
-    fn.__name__ = name
-    return task(name, **flags)(fn)
 
 
 # --- engine basics ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from core_test_helpers import recorder
 
 from graflow_core.coordination.coordinator import CoordinationBackend
 from graflow_core.core.context import ExecutionContext
@@ -23,17 +24,6 @@ from graflow_core.core.workflow import workflow
 from graflow_core.exceptions import GraflowRuntimeError, ParallelGroupError
 
 pytestmark = pytest.mark.usefixtures("chdir_tmp")
-
-
-def recorder(order, name, value=None, fail=False):
-    def fn():
-        order.append(name)
-        if fail:
-            raise ValueError(f"{name} failed")
-        return name if value is None else value
-
-    fn.__name__ = name
-    return task(name)(fn)
 
 
 # --- with_execution --------------------------------------------------------------------------
