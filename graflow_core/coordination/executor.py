@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
-from graflow_core.coordination.coordinator import CoordinationBackend, TaskCoordinator
-from graflow_core.core.handler import TaskResult
+from graflow_core.coordination.coordinator import CoordinationBackend, TaskCoordinator, run_member
 from graflow_core.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from graflow_core.core.context import ExecutionContext
     from graflow_core.core.engine import WorkflowEngine
+    from graflow_core.core.handler import TaskResult
     from graflow_core.core.handlers.group_policy import GroupExecutionPolicy
     from graflow_core.core.task import Executable
 
@@ -65,11 +64,11 @@ class GroupExecutor:
         from graflow_core.core.handlers.group_policy import resolve_group_policy
 
         resolved = GroupExecutor._resolve_backend(backend)
-        config = {**exec_context.config, **(backend_config or {})}
         policy_instance = resolve_group_policy(policy)
         if resolved == CoordinationBackend.DIRECT:
             GroupExecutor.direct_execute(group_id, tasks, exec_context, policy_instance, engine)
             return
+        config = {**exec_context.config, **(backend_config or {})}
         coordinator = GroupExecutor._create_coordinator(resolved, config, exec_context)
         coordinator.execute_group(group_id, tasks, exec_context, policy_instance, engine)
 
@@ -90,17 +89,7 @@ class GroupExecutor:
         run_engine = engine if engine is not None else WorkflowEngine()
         results: dict[str, TaskResult] = {}
         for member in tasks:
-            started = time.time()
-            try:
-                run_engine._run(execution_context, member.task_id, member)
-            except Exception as exc:
-                now = time.time()
-                results[member.task_id] = TaskResult(
-                    member.task_id, False, exc, str(exc), now - started, now
-                )
-                continue
-            now = time.time()
-            results[member.task_id] = TaskResult(
-                member.task_id, True, None, None, now - started, now
+            results[member.task_id] = run_member(
+                member.task_id, run_engine._run, execution_context, member.task_id, member
             )
         policy_instance.on_group_finished(group_id, tasks, results, execution_context)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from typing import TYPE_CHECKING
 
-from graflow_core.coordination.coordinator import TaskCoordinator
-from graflow_core.core.handler import TaskResult
+from graflow_core.coordination.coordinator import TaskCoordinator, run_member
 
 if TYPE_CHECKING:
     from graflow_core.core.context import ExecutionContext
     from graflow_core.core.engine import WorkflowEngine
+    from graflow_core.core.handler import TaskResult
     from graflow_core.core.handlers.group_policy import GroupExecutionPolicy
     from graflow_core.core.task import Executable
 
@@ -50,6 +49,11 @@ class ThreadingCoordinator(TaskCoordinator):
         if parent._tracing:
             parent.tracer.on_parallel_group_start(group_id, [t.task_id for t in members], parent)
 
+        def run_branch(member: Executable) -> None:
+            branch = parent.create_branch_context(member.task_id)
+            run_engine._run_branch(branch, member)
+            finished.append(branch)
+
         def work() -> None:
             while True:
                 with take:
@@ -58,20 +62,7 @@ class ThreadingCoordinator(TaskCoordinator):
                     except StopIteration:
                         return
                 member = members[index]
-                member_id = member.task_id
-                started = time.time()
-                try:
-                    branch = parent.create_branch_context(member_id)
-                    run_engine._run_branch(branch, member)
-                except Exception as exc:
-                    now = time.time()
-                    results[member_id] = TaskResult(
-                        member_id, False, exc, str(exc), now - started, now
-                    )
-                    continue
-                now = time.time()
-                results[member_id] = TaskResult(member_id, True, None, None, now - started, now)
-                finished.append(branch)
+                results[member.task_id] = run_member(member.task_id, run_branch, member)
 
         count = min(self.thread_count, len(members))
         if count <= 1:
