@@ -23,25 +23,7 @@ class LocalCheckpointStore(CheckpointStore):
             return fh.read()
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        directory = os.path.dirname(path) or "."
-        os.makedirs(directory, exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        _fsync_directory(directory)
+        write_file_atomic(path, data)
 
     def exists(self, path: str) -> bool:
         return os.path.exists(path)
@@ -66,6 +48,33 @@ class LocalCheckpointStore(CheckpointStore):
 
     def join(self, base: str, *parts: str) -> str:
         return os.path.join(base, *parts)
+
+
+def write_file_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data``: temp file in the same directory, fsync, rename, fsync of
+    the directory (parent directories are created).  The file gets ``mode`` minus the umask.
+
+    Shared by :class:`LocalCheckpointStore` and the dead-letter store.
+    """
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
 
 
 def _fsync_directory(directory: str) -> None:

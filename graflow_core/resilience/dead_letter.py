@@ -37,6 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from graflow_core.checkpoint_stores.local import write_file_atomic
 from graflow_core.exceptions import GraflowError, GraflowRuntimeError
 from graflow_core.utils.names import attribute_path
 
@@ -171,29 +172,9 @@ def _format_error(exc: BaseException) -> dict[str, str]:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        try:
-            fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+    """Write ``data`` to ``path`` like a checkpoint file (temporary file, fsync, rename), but
+    with the default permissions (0o666 minus the umask) rather than a checkpoint's 0o600."""
+    write_file_atomic(str(path), data, mode=0o666)
 
 
 def _safe_id_part(task_id: str) -> str:
@@ -414,7 +395,6 @@ class DeadLetterStore:
             not_replayable_reason=inputs_problem or ref_problem,
             cause=_format_error(cause) if isinstance(cause, BaseException) else None,
         )
-        self.path.mkdir(parents=True, exist_ok=True)
         if blob is not None:
             _write_atomic(self.path / f"{entry_id}{_INPUTS_SUFFIX}", blob)
         self._write(entry)
