@@ -1,13 +1,11 @@
-"""Building the spec of a 500-task workflow is cheap (Airflow DAG files build it at parse time)."""
+"""A 500-task workflow is described completely (its timing is benchmarks/programs/spec_build.py)."""
 
 from __future__ import annotations
-
-import time
 
 import spec_sample_tasks as s
 
 from graflow_core import workflow
-from graflow_core.spec import build_spec, load_workflow
+from graflow_core.spec import build_spec
 
 
 def _five_hundred_tasks():
@@ -21,19 +19,6 @@ def _five_hundred_tasks():
     return wf
 
 
-def _best_ms(func, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
-
-
-def test_building_a_500_task_spec_takes_well_under_50_ms():
-    wf = _five_hundred_tasks()
-    spec = build_spec(wf)
+def test_a_500_task_workflow_has_every_task_in_its_spec():
+    spec = build_spec(_five_hundred_tasks())
     assert len(spec.tasks) >= 496
-    assert _best_ms(lambda: build_spec(wf)) < 50
-    assert _best_ms(spec.to_json) < 50
-    assert _best_ms(lambda: load_workflow(spec)) < 100
