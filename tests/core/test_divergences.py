@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import pytest
-from core_test_helpers import recorder
+from core_test_helpers import RecordingHandler, recorder
 
+from graflow_core.coordination.coordinator import CoordinationBackend
 from graflow_core.core.context import ExecutionContext
 from graflow_core.core.decorators import task
 from graflow_core.core.engine import WorkflowEngine
-from graflow_core.core.handler import TaskHandler
 from graflow_core.core.task import Task, TaskWrapper
 from graflow_core.core.workflow import workflow
 from graflow_core.exceptions import GraflowRuntimeError, WorkflowDefinitionError
@@ -650,24 +650,12 @@ def test_execution_context_create_skips_group_members():
 # --- 5. custom handlers through wf.execute() and in groups -----------------------------------
 
 
-class TaggingHandler(TaskHandler):
-    def __init__(self):
-        self.calls = []
-
-    def execute_task(self, task, context):
-        self.calls.append(task.task_id)
-        try:
-            value = task.run()
-        except Exception as exc:
-            context.set_result(task.task_id, exc)
-            raise
-        value = f"tagged:{value}"
-        context.set_result(task.task_id, value)
-        return value
+def tagging_handler():
+    return RecordingHandler(lambda value: f"tagged:{value}")
 
 
 def test_register_handler_on_workflow_used_by_execute():
-    handler = TaggingHandler()
+    handler = tagging_handler()
     with workflow("wfh") as wf:
 
         @task(handler="tagging")
@@ -684,8 +672,11 @@ def test_register_handler_on_workflow_used_by_execute():
     assert handler.calls == ["special"]
 
 
-def test_registered_handler_used_inside_parallel_group():
-    handler = TaggingHandler()
+@pytest.mark.parametrize(
+    "backend", [None, CoordinationBackend.DIRECT], ids=["default_backend", "direct_backend"]
+)
+def test_registered_handler_used_inside_parallel_group(backend):
+    handler = tagging_handler()
     with workflow("wfh2") as wf:
 
         @task(handler="tagging")
@@ -700,37 +691,17 @@ def test_registered_handler_used_inside_parallel_group():
         def join(m1, m2):
             return [m1, m2]
 
-        (m1 | m2) >> join
+        group = m1 | m2
+        if backend is not None:
+            group.with_execution(backend=backend)
+        group >> join
     wf.register_handler("tagging", handler)
     assert wf.execute("ParallelGroup_1") == ["tagged:1", 2]
     assert handler.calls == ["m1"]
 
 
-def test_registered_handler_used_inside_direct_parallel_group():
-    from graflow_core.coordination.coordinator import CoordinationBackend
-
-    handler = TaggingHandler()
-    with workflow("wfh3") as wf:
-
-        @task(handler="tagging")
-        def m1():
-            return 1
-
-        @task
-        def m2():
-            return 2
-
-        @task
-        def join(m1, m2):
-            return [m1, m2]
-
-        (m1 | m2).with_execution(backend=CoordinationBackend.DIRECT) >> join
-    wf.register_handler("tagging", handler)
-    assert wf.execute("ParallelGroup_1") == ["tagged:1", 2]
-
-
 def test_own_engine_handler_used_inside_parallel_group():
-    handler = TaggingHandler()
+    handler = tagging_handler()
     with workflow("wfh4") as wf:
 
         @task(handler="tagging")

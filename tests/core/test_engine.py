@@ -4,12 +4,11 @@ terminate/cancel (§2.3), errors (§2.5) and custom handlers on your own engine 
 from __future__ import annotations
 
 import pytest
-from core_test_helpers import recorder
+from core_test_helpers import RecordingHandler, recorder
 
 from graflow_core.core.context import ExecutionContext, TaskExecutionContext
 from graflow_core.core.decorators import task
 from graflow_core.core.engine import WorkflowEngine
-from graflow_core.core.handler import TaskHandler
 from graflow_core.core.handlers.direct import DirectTaskHandler
 from graflow_core.core.task import Task
 from graflow_core.core.workflow import workflow
@@ -475,24 +474,12 @@ def test_static_loop_bounded_by_can_iterate():
 # --- custom handlers on your own engine ------------------------------------------------------
 
 
-class RecordingHandler(TaskHandler):
-    def __init__(self):
-        self.calls = []
-
-    def execute_task(self, task, context):
-        self.calls.append(task.task_id)
-        try:
-            result = task.run()
-        except Exception as exc:
-            context.set_result(task.task_id, exc)
-            raise
-        result = ("handled", result)
-        context.set_result(task.task_id, result)
-        return result
+def handled_handler():
+    return RecordingHandler(lambda result: ("handled", result))
 
 
 def test_custom_handler_on_own_engine():
-    handler = RecordingHandler()
+    handler = handled_handler()
     with workflow("custom") as wf:
 
         @task(handler="recording")
@@ -515,7 +502,7 @@ def test_custom_handler_on_own_engine():
 
 
 def test_custom_handler_errors_follow_engine_rules():
-    handler = RecordingHandler()
+    handler = handled_handler()
     with workflow("custom2") as wf:
 
         @task(handler="recording")
