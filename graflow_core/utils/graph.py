@@ -77,6 +77,7 @@ class _View:
     def __init__(self, graph: Any) -> None:
         if not hasattr(graph, "successors") and hasattr(graph, "graph"):
             graph = graph.graph  # a WorkflowContext
+        self.source = graph  # the TaskGraph (or networkx-style graph) itself
         self.nodes: list[str] = []
         self.task: dict[str, Any] = {}
         for node in graph.nodes:
@@ -234,15 +235,15 @@ def visualize_dependencies(graph: TaskGraph | WorkflowContext | Any) -> None:
             print(f"{node} (no dependencies)")
 
 
-def _start_nodes(graph: Any, view: _View) -> list[str]:
-    getter = getattr(graph, "get_start_nodes", None)
+def _start_nodes(view: _View) -> list[str]:
+    getter = getattr(view.source, "get_start_nodes", None)
     if getter is not None:
         return [str(n) for n in getter()]
     return [n for n in view.nodes if not view.pred.get(n)]
 
 
-def _cycles(graph: Any, view: _View) -> list[list[str]]:
-    detect = getattr(graph, "detect_cycles", None)
+def _cycles(view: _View) -> list[list[str]]:
+    detect = getattr(view.source, "detect_cycles", None)
     if detect is not None:
         return [[str(n) for n in c] for c in detect()]
     # Fallback for graphs without detect_cycles: one cycle per back edge.
@@ -274,16 +275,14 @@ def _path(succ: dict[str, list[str]], start: str, goal: str) -> list[str]:
 
 def show_graph_info(graph: TaskGraph | WorkflowContext | Any) -> None:
     """Print the nodes, edges, start nodes, parallel groups and cycles of a graph."""
-    if not hasattr(graph, "successors") and hasattr(graph, "graph"):
-        graph = graph.graph
     view = _View(graph)
     print("=== Graph Information ===")
     print(f"Nodes: {view.nodes}")
     print(f"Edges: {view.edges}")
-    print(f"Start nodes: {_start_nodes(graph, view)}")
+    print(f"Start nodes: {_start_nodes(view)}")
     for group, members in view.members.items():
         print(f"Parallel group {group}: {members}")
-    cycles = _cycles(graph, view)
+    cycles = _cycles(view)
     if cycles:
         print(f"Cycles detected: {cycles}")
     else:
@@ -564,7 +563,7 @@ def draw_ascii(graph: TaskGraph | WorkflowContext | Any, *, unicode: bool = True
         seg_succ[u].append(v)
 
     # Crossing reduction: barycentre sweeps down, up and down again.
-    def sweep(order_from: list[list[str]], down: bool) -> None:
+    def sweep(down: bool) -> None:
         rng = range(1, n_layers) if down else range(n_layers - 2, -1, -1)
         for i in rng:
             ref = layers[i - 1] if down else layers[i + 1]
@@ -577,9 +576,9 @@ def draw_ascii(graph: TaskGraph | WorkflowContext | Any, *, unicode: bool = True
 
             layers[i].sort(key=key)
 
-    sweep(layers, True)
-    sweep(layers, False)
-    sweep(layers, True)
+    sweep(True)
+    sweep(False)
+    sweep(True)
 
     # x placement: centre each node under its predecessors (snapping to a predecessor's
     # column when close, for straight arrows), never overlapping its left neighbour.
@@ -775,11 +774,9 @@ def draw_mermaid(graph: TaskGraph | WorkflowContext | Any, title: str | None = N
     for n in list(view.task):  # members that are not graph nodes and were not emitted
         if n not in emitted and (n in owner or n in view.members):
             emit(_outermost(n, owner), "    ")
-    written: set[tuple[str, str]] = set()
-    for u, v in view.edges:
-        if view.is_membership_edge(u, v) or (u, v) in written:
+    for u, v in view.edges:  # already without duplicates
+        if view.is_membership_edge(u, v):
             continue
-        written.add((u, v))
         out.append(f"    {mid(u)} --> {mid(v)}")
     return "\n".join(out) + "\n"
 
@@ -822,12 +819,9 @@ def build_graph(start: Executable, context: WorkflowContext | None = None) -> Ta
     from graflow_core.core.graph import TaskGraph
 
     if context is None:
-        from graflow_core.core import workflow as _workflow
+        from graflow_core.core.workflow import current_workflow_context
 
-        current = getattr(_workflow, "current_workflow_context", None)
-        if current is None:
-            raise GraflowError("build_graph needs a workflow context; pass context=wf")
-        context = current()
+        context = current_workflow_context()
     source = context.graph
     leftmost = getattr(start, "leftmost", None)
     if leftmost is not None and _group_members(start) is None:
