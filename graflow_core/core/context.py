@@ -46,14 +46,19 @@ def _new_session_id() -> str:
 class TaskExecutionContext:
     """What a task sees of the run it is part of (passed with ``inject_context=True``)."""
 
-    __slots__ = ("_base_task_id", "execution_context", "local_data", "start_time", "task_id")
+    __slots__ = ("execution_context", "local_data", "start_time", "task_id")
 
     def __init__(self, task_id: str, execution_context: ExecutionContext) -> None:
         self.task_id = task_id
         self.execution_context = execution_context
         self.start_time = time.time()
         self.local_data: dict[str, Any] = {}
-        self._base_task_id = execution_context._base_id(task_id)
+
+    @property
+    def _base_task_id(self) -> str:
+        # Derived when a counter below is read (rare), not stored: the engine builds one
+        # TaskExecutionContext per task.
+        return self.execution_context._base_id(self.task_id)
 
     # -- counters ------------------------------------------------------------------------------
 
