@@ -423,24 +423,29 @@ def _exists(store: CheckpointStore, path: str) -> bool:
         return False
 
 
+def _verify_envelope(blob: bytes, *, what: str) -> bytes:
+    """:func:`graflow_core.signing.verify`, refusals raised as :class:`CheckpointVerificationError`
+    (for every signed file of a checkpoint or a durable run)."""
+    from graflow_core.signing import verify
+
+    try:
+        return verify(blob, what=what)
+    except SignatureVerificationError as exc:
+        message = str(exc)[len(exc.what) + 2 :]
+        raise CheckpointVerificationError(exc.what, exc.reason, message) from None
+
+
 def _verified_files(store: CheckpointStore, base_path: str) -> tuple[memoryview, bytes, bytes]:
     """Read all three files and verify them; return (pickle bytes, state JSON, meta JSON)."""
     import hmac
 
-    from graflow_core.signing import is_envelope, verify
+    from graflow_core.signing import is_envelope
 
     pkl_path = f"{base_path}.pkl"
     blob = _read(store, pkl_path, base_path)
     if not is_envelope(blob) and _legacy_allowed(blob):
         raise _Legacy(blob)
-    try:
-        payload = verify(blob, what=pkl_path)
-    except CheckpointVerificationError:
-        raise
-    except SignatureVerificationError as exc:
-        message = str(exc)[len(exc.what) + 2 :]
-        raise CheckpointVerificationError(exc.what, exc.reason, message) from None
-    view = memoryview(payload)
+    view = memoryview(_verify_envelope(blob, what=pkl_path))
     manifest, header_end = _manifest(view, pkl_path)
     state_bytes = _read(store, f"{base_path}.state.json", base_path)
     meta_bytes = _read(store, f"{base_path}.meta.json", base_path)

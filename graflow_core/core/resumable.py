@@ -34,6 +34,7 @@ from graflow_core.core.checkpoint import (
     CheckpointManager,
     CheckpointNotFoundError,
     CheckpointVerificationError,
+    _verify_envelope,
 )
 
 if TYPE_CHECKING:
@@ -246,17 +247,11 @@ class DurableRun:
         self.store.write_bytes(path, sign(json.dumps(data, sort_keys=True).encode("utf-8")))
 
     def _read_envelope(self, path: str) -> bytes | None:
-        from graflow_core.signing import SignatureVerificationError, verify
-
         try:
             blob = self.store.read_bytes(path)
         except FileNotFoundError:
             return None
-        try:
-            return verify(blob, what=path)
-        except SignatureVerificationError as exc:
-            message = str(exc)[len(exc.what) + 2 :]
-            raise CheckpointVerificationError(exc.what, exc.reason, message) from None
+        return _verify_envelope(blob, what=path)
 
     def _check_workflow(self, path: str, data: dict[str, Any]) -> None:
         name = data.get("workflow")
