@@ -15,8 +15,9 @@ def edges(wf):
     return set(wf.graph.edges)
 
 
-def ids(seq):
-    return [t.task_id for t in seq.tasks]
+def ids(composite):
+    """Member ids of a SequentialTask or ParallelGroup."""
+    return [t.task_id for t in composite.tasks]
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_group_rshift_task_is_group_level(wf, abcd):
     g = a | b
     seq = g >> c
     assert isinstance(seq, SequentialTask)
-    assert [t.task_id for t in seq.tasks] == [g.task_id, "c"]
+    assert ids(seq) == [g.task_id, "c"]
     assert edges(wf) == {(g.task_id, "c")}
 
 
@@ -85,7 +86,7 @@ def test_task_rshift_group_is_group_level(wf, abcd):
     a, b, c, _ = abcd
     g = b | c
     seq = a >> g
-    assert [t.task_id for t in seq.tasks] == ["a", g.task_id]
+    assert ids(seq) == ["a", g.task_id]
     assert edges(wf) == {("a", g.task_id)}
 
 
@@ -122,7 +123,7 @@ def test_lshift_group(wf, abcd):
     a, b, c, _ = abcd
     g = b | c
     seq = g << a
-    assert [t.task_id for t in seq.tasks] == ["a", g.task_id]
+    assert ids(seq) == ["a", g.task_id]
     assert edges(wf) == {("a", g.task_id)}
 
 
@@ -133,7 +134,7 @@ def test_task_or_task_creates_group(wf, abcd):
     a, b, _, _ = abcd
     g = a | b
     assert isinstance(g, ParallelGroup)
-    assert [t.task_id for t in g.tasks] == ["a", "b"]
+    assert ids(g) == ["a", "b"]
     assert g.task_id == "ParallelGroup_1"
     assert g.task_id in wf.graph.nodes
     assert edges(wf) == set()
@@ -145,14 +146,14 @@ def test_group_or_task_appends(wf, abcd):
     g = a | b
     g2 = g | c
     assert g2 is g
-    assert [t.task_id for t in g.tasks] == ["a", "b", "c"]
+    assert ids(g) == ["a", "b", "c"]
     assert edges(wf) == set()
 
 
 def test_chain_of_ors_is_one_group(wf, abcd):
     a, b, c, d = abcd
     g = a | b | c | d
-    assert [t.task_id for t in g.tasks] == ["a", "b", "c", "d"]
+    assert ids(g) == ["a", "b", "c", "d"]
     groups = [n for n in wf.graph.nodes if str(n).startswith("ParallelGroup_")]
     assert groups == ["ParallelGroup_1"]
 
@@ -164,7 +165,7 @@ def test_task_or_group_inserts_front_without_the_odd_edge(wf, abcd):
     g = b | c
     g2 = a | g
     assert g2 is g
-    assert [t.task_id for t in g.tasks] == ["a", "b", "c"]
+    assert ids(g) == ["a", "b", "c"]
     assert edges(wf) == set()
 
 
@@ -184,7 +185,7 @@ def test_group_or_group_merges_without_successors(wf, abcd):
     g2 = c | d
     merged = g1 | g2
     assert merged is g1
-    assert [t.task_id for t in g1.tasks] == ["a", "b", "c", "d"]
+    assert ids(g1) == ["a", "b", "c", "d"]
     assert g2.task_id not in wf.graph.nodes
     assert g1.task_id in wf.graph.nodes
 
@@ -208,21 +209,21 @@ def test_sequence_or_task_uses_leftmost(wf, abcd):
     a, b, c, _ = abcd
     g = (a >> b) | c
     assert isinstance(g, ParallelGroup)
-    assert [t.task_id for t in g.tasks] == ["a", "c"]
+    assert ids(g) == ["a", "c"]
     assert edges(wf) == {("a", "b")}
 
 
 def test_task_or_sequence_uses_leftmost(wf, abcd):
     a, b, c, _ = abcd
     g = a | (b >> c)
-    assert [t.task_id for t in g.tasks] == ["a", "b"]
+    assert ids(g) == ["a", "b"]
     assert edges(wf) == {("b", "c")}
 
 
 def test_sequence_or_sequence_uses_leftmosts(wf, abcd):
     a, b, c, d = abcd
     g = (a >> b) | (c >> d)
-    assert [t.task_id for t in g.tasks] == ["a", "c"]
+    assert ids(g) == ["a", "c"]
     assert edges(wf) == {("a", "b"), ("c", "d")}
 
 
@@ -231,7 +232,7 @@ def test_group_or_sequence_appends_leftmost(wf, abcd):
     g = a | b
     g2 = g | (c >> d)
     assert g2 is g
-    assert [t.task_id for t in g.tasks] == ["a", "b", "c"]
+    assert ids(g) == ["a", "b", "c"]
     assert edges(wf) == {("c", "d")}
 
 
@@ -240,7 +241,7 @@ def test_sequence_or_group_inserts_leftmost_without_odd_edge(wf, abcd):
     g = c | d
     g2 = (a >> b) | g
     assert g2 is g
-    assert [t.task_id for t in g.tasks] == ["a", "c", "d"]
+    assert ids(g) == ["a", "c", "d"]
     assert edges(wf) == {("a", "b")}
 
 
@@ -272,7 +273,7 @@ def test_diamond_through_group_representation(wf):
 
     seq = a >> (b | c) >> d
     assert isinstance(seq, SequentialTask)
-    assert [t.task_id for t in seq.tasks] == ["a", "ParallelGroup_1", "d"]
+    assert ids(seq) == ["a", "ParallelGroup_1", "d"]
     assert set(wf.graph.nodes) == {"a", "b", "c", "d", "ParallelGroup_1"}
     assert edges(wf) == {("a", "ParallelGroup_1"), ("ParallelGroup_1", "d")}
     assert wf.graph.get_parallel_group_members("ParallelGroup_1") == ["b", "c"]
@@ -321,7 +322,7 @@ def test_chain_many(wf, abcd):
 def test_chain_with_group(wf, abcd):
     a, b, c, d = abcd
     seq = chain(a, parallel(b, c), d)
-    assert [t.task_id for t in seq.tasks] == ["a", "ParallelGroup_1", "d"]
+    assert ids(seq) == ["a", "ParallelGroup_1", "d"]
     assert edges(wf) == {("a", "ParallelGroup_1"), ("ParallelGroup_1", "d")}
 
 
@@ -337,7 +338,7 @@ def test_parallel_many(wf, abcd):
     a, b, c, d = abcd
     g = parallel(a, b, c, d)
     assert isinstance(g, ParallelGroup)
-    assert [t.task_id for t in g.tasks] == ["a", "b", "c", "d"]
+    assert ids(g) == ["a", "b", "c", "d"]
     assert edges(wf) == set()
 
 
