@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from pytester_samples import ETL
 
 pytest_plugins = ["pytester"]
 
-CHAIN = """
-from graflow_core import task
-
-
-def build(graflow_workflow, fail=False):
-    with graflow_workflow("etl") as wf:
-
-        @task
-        def extract():
-            return [3, 1, 2]
-
-        @task(max_retries=1)
-        def transform(extract):
-            if fail:
-                raise ValueError("bad row")
-            return sorted(extract)
-
-        @task
-        def load(transform):
-            return len(transform)
-
-        extract >> transform >> load
-    return wf
-"""
-
 
 def test_graflow_hooks_records_every_call(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(etl=CHAIN)
+    pytester.makepyfile(etl=ETL)
     pytester.makepyfile(
         """
         from graflow_core.plugins import get_plugin_manager
@@ -65,7 +41,7 @@ def test_graflow_hooks_records_every_call(pytester: pytest.Pytester) -> None:
 
 
         def test_failure_and_retry(graflow_workflow, graflow_run, graflow_hooks):
-            graflow_run(build(graflow_workflow, fail=True)).assert_failed(ValueError)
+            graflow_run(build(graflow_workflow, fail=True, retries=1)).assert_failed(ValueError)
             graflow_hooks.assert_called("task_failure", task_id="transform", final=False)
             graflow_hooks.assert_called("task_failure", task_id="transform", final=True)
             graflow_hooks.assert_called("task_retry", task_id="transform", attempt=1)
@@ -84,7 +60,7 @@ def test_graflow_hooks_records_every_call(pytester: pytest.Pytester) -> None:
 
 
 def test_hook_assertion_messages(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(etl=CHAIN)
+    pytester.makepyfile(etl=ETL)
     pytester.makepyfile(
         """
         from etl import build
@@ -124,7 +100,7 @@ def test_hook_assertion_messages(pytester: pytest.Pytester) -> None:
 
 
 def test_graflow_plugins_registers_and_disables_for_one_test(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(etl=CHAIN)
+    pytester.makepyfile(etl=ETL)
     pytester.makepyfile(
         """
         import pytest

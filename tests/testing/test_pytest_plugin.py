@@ -11,33 +11,9 @@ import sys
 import textwrap
 
 import pytest
+from pytester_samples import ETL
 
 pytest_plugins = ["pytester"]
-
-ETL = """
-from graflow_core import task, workflow
-
-
-def build(graflow_workflow, fail=False):
-    with graflow_workflow("etl") as wf:
-
-        @task
-        def extract():
-            return [3, 1, 2]
-
-        @task
-        def transform(extract):
-            if fail:
-                raise ValueError("bad row")
-            return sorted(extract)
-
-        @task
-        def load(transform):
-            return len(transform)
-
-        extract >> transform >> load
-    return wf
-"""
 
 
 def test_the_plugin_is_loaded_through_its_entry_point(pytester: pytest.Pytester) -> None:
