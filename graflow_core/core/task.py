@@ -369,26 +369,22 @@ class TaskWrapper(Executable):
             import uuid
 
             new_id = f"{getattr(self.func, '__name__', 'task')}_{uuid.uuid4().hex[:8]}"
-        instance = TaskWrapper(
-            new_id,
-            self.func,
-            inject_context=self.inject_context,
-            inject_llm_client=self.inject_llm_client,
-            inject_llm_agent=self.inject_llm_agent,
-            register_to_context=True,
-            handler_type=self.__dict__.get("handler_type"),
-            resolve_keyword_args=self.resolve_keyword_args,
-            max_cycles=self.max_cycles,
-            max_retries=self.max_retries,
-            retry_policy=self.retry_policy,
-            **self._extension_flags(),
-        )
+        instance = TaskWrapper(new_id, self.func, **self._flags())
         if kwargs:
             instance._bound_kwargs = kwargs
         return instance
 
-    def _extension_flags(self) -> dict[str, Any]:
+    def _flags(self) -> dict[str, Any]:
+        """The constructor keyword arguments that reproduce this task (new instances, pickling)."""
         return {
+            "inject_context": self.inject_context,
+            "inject_llm_client": self.inject_llm_client,
+            "inject_llm_agent": self.inject_llm_agent,
+            "handler_type": self.__dict__.get("handler_type"),
+            "resolve_keyword_args": self.resolve_keyword_args,
+            "max_cycles": self.max_cycles,
+            "max_retries": self.max_retries,
+            "retry_policy": self.retry_policy,
             "task_type": self.task_type,
             "type_options": self.type_options,
             "timeout": self.timeout,
@@ -494,22 +490,7 @@ class TaskWrapper(Executable):
 
         return (
             _rebuild_task_wrapper,
-            (
-                self._task_id,
-                self.func,
-                {
-                    "inject_context": self.inject_context,
-                    "inject_llm_client": self.inject_llm_client,
-                    "inject_llm_agent": self.inject_llm_agent,
-                    "handler_type": self.__dict__.get("handler_type"),
-                    "resolve_keyword_args": self.resolve_keyword_args,
-                    "max_cycles": self.max_cycles,
-                    "max_retries": self.max_retries,
-                    "retry_policy": self.retry_policy,
-                    **self._extension_flags(),
-                },
-                dict(self._bound_kwargs),
-            ),
+            (self._task_id, self.func, self._flags(), dict(self._bound_kwargs)),
         )
 
     def __repr__(self) -> str:
