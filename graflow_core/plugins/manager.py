@@ -170,10 +170,11 @@ class GraflowPluginManager(pluggy.PluginManager):
         return found
 
     def collected_bridges(self) -> list[Any]:
-        """Every bridge returned by ``register_bridges`` implementations."""
+        """Every bridge returned by ``register_bridges`` implementations (a list each, or one
+        bridge)."""
         found: list[Any] = []
         for result in self.hook.register_bridges():
-            found.extend(result or [])
+            found.extend(result if isinstance(result, (list, tuple)) else [result])
         return found
 
 

@@ -101,19 +101,12 @@ def _as_bridge(item: Any) -> Bridge:
 
 
 def _plugin_bridges() -> dict[str, Bridge]:
-    try:
-        from graflow_core.plugins import get_plugin_manager
-    except ImportError:  # pragma: no cover - the plugin layer is optional while developing
-        return {}
-    hook = getattr(get_plugin_manager().hook, "register_bridges", None)
-    if hook is None:  # pragma: no cover
-        return {}
+    from graflow_core.plugins import get_plugin_manager
+
     found: dict[str, Bridge] = {}
-    for result in hook():
-        items = result if isinstance(result, (list, tuple)) else [result]
-        for item in items:
-            bridge = _as_bridge(item)
-            found.setdefault(bridge.name, bridge)
+    for item in get_plugin_manager().collected_bridges():
+        bridge = _as_bridge(item)
+        found.setdefault(bridge.name, bridge)
     return found
 
 
