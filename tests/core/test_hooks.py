@@ -21,17 +21,6 @@ from graflow_core.plugins import (
 )
 
 
-@pytest.fixture
-def pm(monkeypatch):
-    """A fresh process-wide plugin manager without entry-point plugins."""
-    monkeypatch.setenv("GRAFLOW_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.delenv("GRAFLOW_DISABLE_PLUGINS", raising=False)
-    reset_plugin_manager()
-    manager = get_plugin_manager()
-    yield manager
-    reset_plugin_manager()
-
-
 class Recorder:
     """Records every lifecycle hook call as (hook, task_id or workflow name, extra)."""
 

@@ -14,7 +14,7 @@ from graflow_core.core.task_types import (
     unregister_task_type,
 )
 from graflow_core.exceptions import ConfigError
-from graflow_core.plugins import get_plugin_manager, hookimpl, reset_plugin_manager
+from graflow_core.plugins import hookimpl
 
 
 class Greeter:
@@ -122,10 +122,7 @@ def test_duplicate_registration_needs_replace(greeter_type):
     assert register_task_type(other, replace=True) is other
 
 
-def test_plugins_provide_task_types(monkeypatch):
-    monkeypatch.setenv("GRAFLOW_DISABLE_PLUGIN_AUTOLOAD", "1")
-    reset_plugin_manager()
-
+def test_plugins_provide_task_types(pm):
     class Doubler(TaskType):
         name = "doubler"
 
@@ -137,24 +134,21 @@ def test_plugins_provide_task_types(monkeypatch):
         def register_task_types(self):
             return [Doubler()]
 
-    try:
-        with pytest.raises(UnknownTaskTypeError):
-            get_task_type("doubler")
-        get_plugin_manager().register(Plugin(), name="doubler-plugin")
-        assert "doubler" in available_task_types()
+    with pytest.raises(UnknownTaskTypeError):
+        get_task_type("doubler")
+    pm.register(Plugin(), name="doubler-plugin")
+    assert "doubler" in available_task_types()
 
-        with workflow("doubled") as wf:
+    with workflow("doubled") as wf:
 
-            @task(type="doubler")
-            def seven():
-                return 7
+        @task(type="doubler")
+        def seven():
+            return 7
 
-        assert wf.execute() == 14
-        get_plugin_manager().unregister(name="doubler-plugin")
-        with pytest.raises(UnknownTaskTypeError):
-            get_task_type("doubler")
-    finally:
-        reset_plugin_manager()
+    assert wf.execute() == 14
+    pm.unregister(name="doubler-plugin")
+    with pytest.raises(UnknownTaskTypeError):
+        get_task_type("doubler")
 
 
 def test_typed_task_failure_is_retried(greeter_type):

@@ -47,19 +47,14 @@ TASKS = textwrap.dedent(
 
 
 @pytest.fixture
-def guide(tmp_path, monkeypatch):
+def guide(tmp_path, monkeypatch, pm):
     text = (ROOT / "docs" / "bridges.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     namespace: dict = {"__name__": "bridges_guide"}
     exec(compile(blocks[0] + "\n" + blocks[1], "docs/bridges.md", "exec"), namespace)
     (tmp_path / "toy_tasks.py").write_text(TASKS)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("GRAFLOW_DISABLE_PLUGIN_AUTOLOAD", "1")
-    from graflow_core.plugins import reset_plugin_manager
-
-    reset_plugin_manager()
     yield namespace
-    reset_plugin_manager()
     sys.modules.pop("toy_tasks", None)
 
 
