@@ -435,28 +435,48 @@ def _verify_envelope(blob: bytes, *, what: str) -> bytes:
         raise CheckpointVerificationError(exc.what, exc.reason, message) from None
 
 
-def _verified_files(store: CheckpointStore, base_path: str) -> tuple[memoryview, bytes, bytes]:
-    """Read all three files and verify them; return (pickle bytes, state JSON, meta JSON)."""
+def _verified_files(
+    store: CheckpointStore, base_path: str, *, legacy_ok: bool = False
+) -> tuple[memoryview, bytes, bytes]:
+    """Read all three files and verify them; return (pickle bytes, state JSON, meta JSON).
+
+    ``legacy_ok`` (resuming only): under the insecure opt-out, an unsigned ``.pkl`` from
+    before signing existed (or from Graflow) is returned unverified, with a warning.
+    """
     import hmac
 
     from graflow_core.signing import is_envelope
 
     pkl_path = f"{base_path}.pkl"
     blob = _read(store, pkl_path, base_path)
-    if not is_envelope(blob) and _legacy_allowed(blob):
-        raise _Legacy(blob)
+    state_path, meta_path = f"{base_path}.state.json", f"{base_path}.meta.json"
+    if legacy_ok and not is_envelope(blob) and _legacy_allowed(blob):
+        import warnings
+
+        warnings.warn(
+            f"graflow: loading {pkl_path}, an UNSIGNED checkpoint from an older version "
+            "or Graflow, because GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS is set; it is not "
+            "verified. Write a new checkpoint to get a signed one.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return (
+            memoryview(blob),
+            _read(store, state_path, base_path),
+            _read(store, meta_path, base_path),
+        )
     view = memoryview(_verify_envelope(blob, what=pkl_path))
     manifest, header_end = _manifest(view, pkl_path)
-    state_bytes = _read(store, f"{base_path}.state.json", base_path)
-    meta_bytes = _read(store, f"{base_path}.meta.json", base_path)
-    for suffix, data, key in (
-        (".state.json", state_bytes, "state_sha256"),
-        (".meta.json", meta_bytes, "meta_sha256"),
+    state_bytes = _read(store, state_path, base_path)
+    meta_bytes = _read(store, meta_path, base_path)
+    for path, data, key in (
+        (state_path, state_bytes, "state_sha256"),
+        (meta_path, meta_bytes, "meta_sha256"),
     ):
         expected = str(manifest.get(key, ""))
         if not hmac.compare_digest(_sha256(data).encode(), expected.encode()):
             raise CheckpointVerificationError(
-                f"{base_path}{suffix}",
+                path,
                 "mismatch",
                 f"refused: does not match the signed {pkl_path} (SHA-256 differs): the file "
                 "was modified or corrupted, or belongs to another checkpoint (e.g. a crash "
@@ -494,14 +514,6 @@ def _manifest(payload: memoryview, pkl_path: str) -> tuple[dict[str, Any], int]:
     return manifest, n + 4 + size
 
 
-class _Legacy(Exception):
-    """Internal: an unsigned pre-signing checkpoint that the insecure opt-out lets us read."""
-
-    def __init__(self, blob: bytes) -> None:
-        super().__init__("legacy checkpoint")
-        self.blob = blob
-
-
 def _legacy_allowed(blob: bytes) -> bool:
     from graflow_core.signing import insecure_mode
 
@@ -513,21 +525,7 @@ def _read_verified(
 ) -> tuple[ExecutionContext, dict[str, Any], CheckpointMetadata]:
     import pickle
 
-    try:
-        pickled, state_bytes, meta_bytes = _verified_files(store, base_path)
-    except _Legacy as legacy:
-        import warnings
-
-        warnings.warn(
-            f"graflow: loading {base_path}.pkl, an UNSIGNED checkpoint from an older version "
-            "or Graflow, because GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS is set; it is not "
-            "verified. Write a new checkpoint to get a signed one.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        pickled = memoryview(legacy.blob)
-        state_bytes = _read(store, f"{base_path}.state.json", base_path)
-        meta_bytes = _read(store, f"{base_path}.meta.json", base_path)
+    pickled, state_bytes, meta_bytes = _verified_files(store, base_path, legacy_ok=True)
     state = json.loads(state_bytes)
     metadata = CheckpointMetadata.from_dict(json.loads(meta_bytes))
     context = pickle.loads(pickled)

@@ -220,8 +220,14 @@ def test_legacy_unsigned_pickle(tmp_path, monkeypatch):
     err = _assert_refused(base, sentinel)
     assert err.reason == "not-an-envelope"
     monkeypatch.setenv(signing.INSECURE_ENV, "1")
-    with pytest.warns(RuntimeWarning, match="UNSIGNED checkpoint from an older version"):
+    # verification has nothing to check in an unsigned pickle: refused even under the opt-out
+    with pytest.raises(CheckpointVerificationError) as info:
+        CheckpointManager.verify_checkpoint(base)
+    assert info.value.reason == "not-an-envelope"
+    assert not os.path.exists(sentinel)
+    with pytest.warns(RuntimeWarning, match="UNSIGNED checkpoint from an older version") as rec:
         restored, _ = CheckpointManager.resume_from_checkpoint(base)
+    assert rec[0].filename == __file__  # the warning points at the caller of resume
     assert os.path.exists(sentinel)
     assert restored.execute() == 2
 
