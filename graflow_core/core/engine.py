@@ -9,6 +9,7 @@ last of them has completed; a predecessor in the same loop as the node triggers 
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.core.context import TaskExecutionContext
@@ -404,33 +405,17 @@ def _with_task_extensions(task: Executable, task_id: str, ctx: ExecutionContext,
     if type_name is not None:
         from graflow_core.core.task_types import get_task_type
 
-        task_type = get_task_type(type_name)
-        inner_type = call
-
-        def call_typed() -> Any:
-            return task_type.execute(task, ctx, inner_type)  # type: ignore[arg-type]
-
-        call = call_typed
+        call = partial(get_task_type(type_name).execute, task, ctx, call)  # type: ignore[arg-type]
     timeout = task.timeout
     if timeout is not None:
         from graflow_core.core.timeouts import call_with_timeout
 
-        inner_timed = call
-
-        def call_timed() -> Any:
-            return call_with_timeout(inner_timed, timeout, task_id)
-
-        call = call_timed
+        call = partial(call_with_timeout, call, timeout, task_id)
     from graflow_core.resilience.circuit_breaker import circuit_breaker_for
 
     breaker = circuit_breaker_for(task)
     if breaker is not None:
-        inner_breaker = call
-
-        def call_guarded() -> Any:
-            return breaker.call(inner_breaker, task_id)
-
-        call = call_guarded
+        call = partial(breaker.call, call, task_id)
     return call
 
 
