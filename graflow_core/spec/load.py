@@ -18,6 +18,7 @@ from graflow_core.core.handlers.group_policy import GroupExecutionPolicy
 from graflow_core.core.retry import RetryPolicy
 from graflow_core.core.task import Executable, ParallelGroup, Task, TaskWrapper
 from graflow_core.core.workflow import WorkflowContext
+from graflow_core.spec.build import task_target
 from graflow_core.spec.errors import SpecLoadError, SpecProblem
 from graflow_core.spec.jsonvalues import json_copy
 from graflow_core.spec.model import PolicyDef, RetryDef, WorkflowSpec
@@ -48,14 +49,6 @@ def _as_spec(spec: WorkflowSpec | Mapping[str, Any] | str | bytes) -> WorkflowSp
     if isinstance(spec, (str, bytes)):
         return WorkflowSpec.from_json(spec)
     return WorkflowSpec.from_dict(spec)
-
-
-def _target_of(obj: Any) -> Any:
-    if isinstance(obj, TaskWrapper):
-        if obj.task_type is not None and getattr(obj, "type_target", None) is not None:
-            return obj.type_target
-        return obj.func
-    return obj
 
 
 def _policy(policy: PolicyDef) -> Any:
@@ -111,7 +104,8 @@ def load_workflow(
         if td.kind != "function":
             continue
         try:
-            target = _target_of(import_ref(td.ref or ""))
+            found = import_ref(td.ref or "")
+            target = task_target(found) if isinstance(found, TaskWrapper) else found
             if td.task_type is None and not callable(target):
                 raise RefProblem(
                     f"{td.ref!r} imports to {target!r}, which is not callable",
