@@ -192,25 +192,28 @@ def sign(payload: bytes) -> bytes:
     ``GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS=1`` (warns once), else
     :class:`MissingSigningKeyError` explaining how to create a key.
     """
-    import hashlib
-    import hmac
-
     key = signing_key()
     if key is not None:
         prefix = MAGIC + bytes((VERSION, MODE_SIGNED)) + _fingerprint(key)
-        mac = hmac.new(key, prefix, "sha256")
-        mac.update(payload)
-        return b"".join((prefix, mac.digest(), payload))
-    if insecure_mode():
+    elif insecure_mode():
         _warn_insecure("writing")
         prefix = MAGIC + bytes((VERSION, MODE_UNSIGNED)) + _NO_FINGERPRINT
-        digest = hashlib.sha256(prefix)
-        digest.update(payload)
-        return b"".join((prefix, digest.digest(), payload))
-    raise MissingSigningKeyError(
-        f"cannot sign data: {KEY_ENV} is not set; {_GENERATE_HINT} (for local development "
-        f"only, {INSECURE_ENV}=1 writes unsigned data instead)"
-    )
+    else:
+        raise MissingSigningKeyError(
+            f"cannot sign data: {KEY_ENV} is not set; {_GENERATE_HINT} (for local development "
+            f"only, {INSECURE_ENV}=1 writes unsigned data instead)"
+        )
+    return b"".join((prefix, _tag(key, prefix, payload), payload))
+
+
+def _tag(key: bytes | None, prefix: bytes | memoryview, payload: bytes | memoryview) -> bytes:
+    """The envelope's tag: HMAC-SHA256 with ``key``, or plain SHA-256 when ``key`` is None."""
+    import hashlib
+    import hmac
+
+    digest = hashlib.sha256(prefix) if key is None else hmac.new(key, prefix, "sha256")
+    digest.update(payload)
+    return digest.digest()
 
 
 def is_envelope(blob: bytes) -> bool:
@@ -242,7 +245,6 @@ def verify(blob: bytes, *, what: str) -> bytes:
     :class:`MissingSigningKeyError`-style advice is part of the message when no key is set.
     Unsigned envelopes are accepted only under ``GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS=1``.
     """
-    import hashlib
     import hmac
 
     view = memoryview(blob)
@@ -286,9 +288,7 @@ def verify(blob: bytes, *, what: str) -> bytes:
                 f"{INSECURE_ENV}=1); unsigned data is read only when {INSECURE_ENV}=1 is set "
                 "in this process too (local development only)",
             )
-        digest = hashlib.sha256(prefix)
-        digest.update(payload)
-        if fp != _NO_FINGERPRINT or not hmac.compare_digest(digest.digest(), tag):
+        if fp != _NO_FINGERPRINT or not hmac.compare_digest(_tag(None, prefix, payload), tag):
             raise SignatureVerificationError(
                 what,
                 "tampered",
@@ -321,9 +321,7 @@ def verify(blob: bytes, *, what: str) -> bytes:
             "was corrupted or tampered with",
         )
     for k in matching:
-        mac = hmac.new(k, prefix, "sha256")
-        mac.update(payload)
-        if hmac.compare_digest(mac.digest(), tag):
+        if hmac.compare_digest(_tag(k, prefix, payload), tag):
             return bytes(payload)
     raise SignatureVerificationError(
         what,
