@@ -636,12 +636,7 @@ class ParallelGroup(Executable):
             "backend_config": {},
             "policy": "strict",
         }
-        target = _registration_target()
-        if target is None:
-            self._pending_registration = True
-        else:
-            target.add_node(self._task_id, self)
-            self._owner = None if target._implicit else target
+        self._register_to_context()
         if name is not None:
             self.set_group_name(name)
 
@@ -709,9 +704,6 @@ class ParallelGroup(Executable):
             engine=engine,
         )
         return None
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.run()
 
     # -- membership ----------------------------------------------------------------------------
 
