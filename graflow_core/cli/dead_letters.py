@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from graflow_core.cli.loading import _prepend_import_paths
 from graflow_core.cli.output import (
     _EXIT_CODES_HELP,
     EXIT_FAILED,
@@ -135,9 +136,7 @@ def _cmd_dead_letters_replay(args: argparse.Namespace) -> int:
         DeadLetterReplayError,
     )
 
-    for directory in reversed([os.getcwd(), *args.path]):
-        if directory not in sys.path:
-            sys.path.insert(0, directory)
+    _prepend_import_paths([os.getcwd(), *args.path])
     store = _dead_letter_store(args.dir, must_exist=False)
     entry = _dead_letter_entry(store, args.id)
     try:

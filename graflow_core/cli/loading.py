@@ -40,6 +40,14 @@ def _split_target(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
+def _prepend_import_paths(directories: list[str]) -> None:
+    """Put ``directories`` at the front of ``sys.path``, the first one first (those already
+    on it stay where they are)."""
+    for directory in reversed(directories):
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+
+
 def _load_module(path_str: str) -> tuple[ModuleType, Path]:
     """Import ``path_str`` as a module named after the file (not ``__main__``)."""
     path = Path(path_str)
@@ -58,9 +66,7 @@ def _load_module(path_str: str) -> tuple[ModuleType, Path]:
             f"{path_str}: its module name '{name}' is already taken by {where}; "
             "rename the file (e.g. to my_workflow.py)"
         )
-    directory = str(resolved.parent)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
+    _prepend_import_paths([str(resolved.parent)])
     loader = importlib.machinery.SourceFileLoader(name, str(resolved))
     spec = importlib.util.spec_from_file_location(name, str(resolved), loader=loader)
     if spec is None:  # pragma: no cover - only for paths importlib cannot describe

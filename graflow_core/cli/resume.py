@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
+from graflow_core.cli.loading import _prepend_import_paths
 from graflow_core.cli.output import (
     EXIT_FAILED,
     CLIError,
@@ -28,9 +28,7 @@ def _resume_context(checkpoint: str, paths: list[str]) -> Any:
     from graflow_core.core.checkpoint import CheckpointManager, CheckpointVerificationError
     from graflow_core.exceptions import GraflowError
 
-    for directory in reversed([os.getcwd(), *paths]):
-        if directory not in sys.path:
-            sys.path.insert(0, directory)
+    _prepend_import_paths([os.getcwd(), *paths])
     base = checkpoint[:-4] if checkpoint.endswith(".pkl") else checkpoint
     url = has_scheme(base)
     missing = (
