@@ -70,31 +70,13 @@ def has_scheme(location: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def plugin_hooks() -> Any:
-    """The plugin manager's ``hook`` relay, or ``None`` when no plugin manager exists.
-
-    Uses the engine's cheap plugin discovery (:mod:`graflow_core.core.hooks`): pluggy is
-    imported only when a plugin is installed or one was registered.  Works (returns ``None``)
-    without the plugin system.  Checkpoint code reaches plugins only through here and
-    :func:`call_plugin_hook`.
-    """
-    try:
-        from graflow_core.core.hooks import current_manager
-    except ImportError:  # pragma: no cover - the plugin system is optional
-        return None
-    manager = current_manager()
-    return None if manager is None else manager.hook
-
-
 def call_plugin_hook(name: str, **kwargs: Any) -> None:
     """Call the notification hook ``name`` (``checkpoint_written`` / ``checkpoint_resumed``)
-    when a plugin implements it."""
-    try:
-        from graflow_core.core.hooks import active_hooks
-    except ImportError:  # pragma: no cover - the plugin system is optional
-        return
+    when a plugin implements it (pluggy is imported only when a plugin exists)."""
+    from graflow_core.core.hooks import active_hooks
+
     snapshot = active_hooks()
-    caller = getattr(snapshot, name, None) if snapshot is not None else None
+    caller = getattr(snapshot, name) if snapshot is not None else None
     if caller is not None:
         caller(**kwargs)
 
@@ -114,14 +96,14 @@ def resolve_store(location: str, store: CheckpointStore | None = None) -> Checkp
     global _LOCAL
     if store is not None:
         return store
-    url = has_scheme(location)
-    hooks = plugin_hooks()
-    if hooks is not None:
-        caller = getattr(hooks, "checkpoint_store", None)
-        found = caller(location=location) if caller is not None else None
+    from graflow_core.core.hooks import current_manager
+
+    manager = current_manager()
+    if manager is not None:
+        found = manager.hook.checkpoint_store(location=location)
         if found is not None:
             return found  # type: ignore[no-any-return,unused-ignore]
-    if not url:
+    if not has_scheme(location):
         if _LOCAL is None:
             from graflow_core.checkpoint_stores.local import LocalCheckpointStore
 
