@@ -25,17 +25,17 @@ def _resume_context(checkpoint: str, paths: list[str]) -> Any:
     import pickle
 
     from graflow_core.checkpoint_stores.base import has_scheme
-    from graflow_core.core.checkpoint import CheckpointManager, CheckpointVerificationError
+    from graflow_core.core.checkpoint import (
+        SUFFIXES,
+        CheckpointManager,
+        CheckpointVerificationError,
+    )
     from graflow_core.exceptions import GraflowError
 
     _prepend_import_paths([os.getcwd(), *paths])
-    base = checkpoint[:-4] if checkpoint.endswith(".pkl") else checkpoint
+    base = CheckpointManager._get_base_path(checkpoint)
     url = has_scheme(base)
-    missing = (
-        []
-        if url
-        else [s for s in (".pkl", ".state.json", ".meta.json") if not Path(base + s).is_file()]
-    )
+    missing = [] if url else [s for s in SUFFIXES if not Path(base + s).is_file()]
     if missing:
         raise CLIError(
             f"{_display(base)}: checkpoint not found or incomplete, missing "
