@@ -14,7 +14,14 @@ from typing import Any
 from graflow_core.core.graph import TaskGraph
 from graflow_core.core.handlers.group_policy import GroupExecutionPolicy
 from graflow_core.core.retry import RetryPolicy
-from graflow_core.core.task import Executable, ParallelGroup, SequentialTask, Task, TaskWrapper
+from graflow_core.core.task import (
+    Executable,
+    ParallelGroup,
+    SequentialTask,
+    Task,
+    TaskWrapper,
+    _parameter_names,
+)
 from graflow_core.core.workflow import WorkflowContext
 from graflow_core.spec.errors import SpecError, SpecProblem
 from graflow_core.spec.features import detect_features
@@ -117,8 +124,6 @@ class _Builder:
         except RefProblem as exc:
             self.problem(tid, exc.reason, exc.fix)
             ref = None
-        from graflow_core.core.task import _parameter_names
-
         original = task._original_func
         breaker = task.circuit_breaker
         if breaker is not None and not isinstance(breaker, str):
