@@ -80,10 +80,8 @@ class DeadLetterReplayError(GraflowRuntimeError):
     """The task failed again when replayed; ``cause`` is its error.  The entry stays."""
 
     def __init__(self, entry_id: str, task_id: str, cause: BaseException) -> None:
-        text = " ".join(str(cause).split())
-        described = f"{type(cause).__name__}: {text}" if text else type(cause).__name__
         super().__init__(
-            f"Replay of dead letter {entry_id} (task '{task_id}') failed: {described}. The "
+            f"Replay of dead letter {entry_id} (task '{task_id}') failed: {_describe(cause)}. The "
             "entry stays in the store; fix the cause and replay it again."
         )
         self.cause = cause
