@@ -494,30 +494,30 @@ class DeadLetterStore:
 
     def delete(self, entry_id: str) -> None:
         """Remove the entry ``entry_id`` and its stored inputs."""
-        path = self._entry_path(entry_id)
-        real_id = path.name[: -len(_JSON_SUFFIX)]
-        with self._lock:
-            path.unlink(missing_ok=True)
-            (self.path / f"{real_id}{_INPUTS_SUFFIX}").unlink(missing_ok=True)
+        self._remove(self._entry_path(entry_id))
 
     def purge(self, status: str | None = None) -> int:
         """Remove every entry (only those with ``status``, if given); how many were removed."""
         removed = 0
         for entry_path in self._entry_files():
-            real_id = entry_path.name[: -len(_JSON_SUFFIX)]
             if status is not None:
                 try:
                     if self._read(entry_path).status != status:
                         continue
                 except DeadLetterError:
                     continue
-            with self._lock:
-                entry_path.unlink(missing_ok=True)
-                (self.path / f"{real_id}{_INPUTS_SUFFIX}").unlink(missing_ok=True)
+            self._remove(entry_path)
             removed += 1
         return removed
 
     # -- files ---------------------------------------------------------------------------------
+
+    def _remove(self, entry_path: Path) -> None:
+        """Delete the entry file ``entry_path`` and its stored inputs."""
+        real_id = entry_path.name[: -len(_JSON_SUFFIX)]
+        with self._lock:
+            entry_path.unlink(missing_ok=True)
+            (self.path / f"{real_id}{_INPUTS_SUFFIX}").unlink(missing_ok=True)
 
     def _entry_files(self) -> builtins.list[Path]:
         if not self.path.is_dir():
