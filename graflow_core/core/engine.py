@@ -123,7 +123,9 @@ class WorkflowEngine:
         direct = self._handlers["direct"]
         direct_builtin = type(direct) is DirectTaskHandler
         apply_settings = ctx._apply_task_settings
-        hooks = hooks_for(ctx)
+        # Per-task hooks only: a plugin that observes workflows alone keeps tasks on the fast path.
+        run_hooks = hooks_for(ctx)
+        hooks = run_hooks if run_hooks is not None and run_hooks.task_hooks else None
         # Not for nested runs (a direct-backend group member runs in its parent's context).
         after_task = ctx._after_task if ctx.parent_context is None and start_task is None else None
         run_start = start_task_id if start_task_id is not None else ctx.start_node

@@ -360,17 +360,40 @@ def test_hookimpl_with_unknown_argument_is_rejected(pm):
         pm.register(Wrong())
 
 
-def test_only_workflow_hooks_keep_tasks_on_the_fast_path(pm):
+def test_only_workflow_hooks_keep_tasks_on_the_fast_path(pm, monkeypatch):
+    ended = []
+
     class WorkflowOnly:
         @hookimpl
         def workflow_end(self, workflow_name, result):
-            pass
+            ended.append((workflow_name, result))
 
     pm.register(WorkflowOnly())
     snapshot = core_hooks.active_hooks()
     assert snapshot is not None
     assert snapshot.task_hooks is False
     assert snapshot.task_start is None
+
+    from graflow_core.core.engine import WorkflowEngine
+
+    def no_extended_path(*args, **kwargs):
+        raise AssertionError("a workflow-only plugin must not move tasks off the fast path")
+
+    monkeypatch.setattr(WorkflowEngine, "_execute_extended", no_extended_path)
+    with workflow("fast") as wf:
+
+        @task
+        def a():
+            return 1
+
+        @task
+        def b(a):
+            return a + 1
+
+        a >> b
+
+    assert wf.execute() == 2
+    assert ended == [("fast", 2)]
 
 
 def test_plain_run_never_imports_pluggy():
