@@ -298,13 +298,16 @@ class TaskWrapper(Executable):
             raise ConfigError(
                 f"Task '{task_id}': timeout must be a number of seconds > 0, got {timeout!r}"
             )
-        if circuit_breaker is not None and not (
-            isinstance(circuit_breaker, str) or callable(getattr(circuit_breaker, "call", None))
-        ):
-            raise ConfigError(
-                f"Task '{task_id}': circuit_breaker must be a CircuitBreaker or the name of a "
-                f"registered one, got {circuit_breaker!r}"
-            )
+        if circuit_breaker is not None and not isinstance(circuit_breaker, str):
+            # The same rule circuit_breaker_for() applies at run time: an object must be a
+            # CircuitBreaker (the module is loaded already when one was built).
+            from graflow_core.resilience.circuit_breaker import CircuitBreaker
+
+            if not isinstance(circuit_breaker, CircuitBreaker):
+                raise ConfigError(
+                    f"Task '{task_id}': circuit_breaker must be a CircuitBreaker or the name "
+                    f"of a registered one, got {circuit_breaker!r}"
+                )
         if task_type is not None and (not isinstance(task_type, str) or not task_type):
             raise ConfigError(
                 f"Task '{task_id}': type must be a task type name (str), got {task_type!r}"

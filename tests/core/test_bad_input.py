@@ -278,3 +278,18 @@ def test_edge_from_task_of_other_workflow_names_it():
         with pytest.raises(GraflowError) as info:
             foreign >> here
     assert "foreign_src" in str(info.value)
+
+
+def test_circuit_breaker_must_be_a_breaker_or_a_name_when_the_task_is_defined():
+    from graflow_core import task
+    from graflow_core.exceptions import ConfigError
+
+    class LooksLikeABreaker:
+        def call(self, fn, task_id):
+            return fn()
+
+    with pytest.raises(ConfigError, match="circuit_breaker must be a CircuitBreaker or the name"):
+        task(id="guarded", circuit_breaker=LooksLikeABreaker())(lambda: 1)
+    assert task(id="named", circuit_breaker="payments-api")(lambda: 1).circuit_breaker == (
+        "payments-api"
+    )
