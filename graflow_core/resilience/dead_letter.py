@@ -591,10 +591,8 @@ class DeadLetterStore:
 
 def _pickle_inputs(inputs: dict[str, Any]) -> tuple[bytes | None, str | None]:
     """``(signed pickle, None)`` or ``(None, why the inputs cannot be stored)``."""
-    try:
-        from graflow_core.signing import dumps_signed
-    except ImportError as exc:
-        return None, f"graflow_core.signing is not available ({_describe(exc)})"
+    from graflow_core.signing import dumps_signed
+
     try:
         return dumps_signed(inputs), None
     except Exception as exc:
