@@ -7,7 +7,7 @@ insertion order, as networkx does, so execution order matches Graflow's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, KeysView
+from collections.abc import Iterable, Iterator, KeysView, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.exceptions import DuplicateTaskError
@@ -331,52 +331,8 @@ class TaskGraph:
         return seen
 
     def _strongly_connected_components(self) -> dict[str, int]:
-        """Tarjan's algorithm, iterative (graphs of 100k nodes must not hit recursion limits)."""
-        index: dict[str, int] = {}
-        low: dict[str, int] = {}
-        component: dict[str, int] = {}
-        stack: list[str] = []
-        on_stack: set[str] = set()
-        counter = 0
-        comp_id = 0
-        for root in self._tasks:
-            if root in index:
-                continue
-            work: list[tuple[str, Iterator[str]]] = [(root, iter(self._succ[root]))]
-            index[root] = low[root] = counter
-            counter += 1
-            stack.append(root)
-            on_stack.add(root)
-            while work:
-                node, it = work[-1]
-                advanced = False
-                for nxt in it:
-                    if nxt not in index:
-                        index[nxt] = low[nxt] = counter
-                        counter += 1
-                        stack.append(nxt)
-                        on_stack.add(nxt)
-                        work.append((nxt, iter(self._succ[nxt])))
-                        advanced = True
-                        break
-                    if nxt in on_stack and index[nxt] < low[node]:
-                        low[node] = index[nxt]
-                if advanced:
-                    continue
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    if low[node] < low[parent]:
-                        low[parent] = low[node]
-                if low[node] == index[node]:
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component[member] = comp_id
-                        if member == node:
-                            break
-                    comp_id += 1
-        return component
+        """Component id of every node (see :func:`strongly_connected_components`)."""
+        return strongly_connected_components(self._tasks, self._succ)
 
     def nx_graph(self) -> Any:
         """A ``networkx.DiGraph`` snapshot of this graph (nodes carry ``task=``).
@@ -430,3 +386,58 @@ class _Missing:
 
 
 _MISSING: Any = _Missing()
+
+
+def strongly_connected_components(
+    nodes: Iterable[str], succ: Mapping[str, Sequence[str]]
+) -> dict[str, int]:
+    """Tarjan's algorithm, iterative (graphs of 100k nodes must not hit recursion limits).
+
+    Returns the component id of every node reachable from ``nodes``; ids are numbered in the
+    order components complete (roots and successors are visited in the given order).
+    """
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    component: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    counter = 0
+    comp_id = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = [(root, iter(succ[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for nxt in it:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(succ[nxt])))
+                    advanced = True
+                    break
+                if nxt in on_stack and index[nxt] < low[node]:
+                    low[node] = index[nxt]
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                if low[node] < low[parent]:
+                    low[parent] = low[node]
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = comp_id
+                    if member == node:
+                        break
+                comp_id += 1
+    return component

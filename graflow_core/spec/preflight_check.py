@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graflow_core.core.graph import strongly_connected_components
 from graflow_core.spec.capabilities import (
     EMULATED,
     ERROR,
@@ -169,52 +170,16 @@ def _group_uses(g: GroupDef, group_ids: set[str]) -> Iterator[tuple[str, str]]:
 
 
 def _cycles(spec: WorkflowSpec) -> list[list[str]]:
-    """Strongly connected components with a cycle (Tarjan, iterative), in node order."""
+    """Strongly connected components with a cycle, in completion order, each in node order."""
     succ: dict[str, list[str]] = {n: [] for n in spec.nodes}
     for u, v in spec.edges:
         succ.setdefault(u, []).append(v)
         succ.setdefault(v, [])
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    result: list[list[str]] = []
-    order = {n: k for k, n in enumerate(succ)}
-    counter = 0
-    for root in succ:
-        if root in index:
-            continue
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            children = succ[node]
-            if i < len(children):
-                work.append((node, i + 1))
-                child = children[i]
-                if child not in index:
-                    work.append((child, 0))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    component.append(w)
-                    if w == node:
-                        break
-                if len(component) > 1 or node in succ[node]:
-                    result.append(sorted(component, key=order.__getitem__))
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return result
+    component = strongly_connected_components(succ, succ)
+    members: dict[int, list[str]] = {}
+    for node in succ:
+        members.setdefault(component[node], []).append(node)
+    return [m for _, m in sorted(members.items()) if len(m) > 1 or m[0] in succ[m[0]]]
 
 
 def feature_uses(spec: WorkflowSpec) -> list[FeatureUse]:
