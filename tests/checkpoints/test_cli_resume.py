@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli_runner import assert_one_error_line as one_error_line
+from cli_runner import run_graflow as graflow
+
 FLOW = """
 from graflow_core.core.decorators import task
 from graflow_core.core.workflow import workflow
@@ -23,28 +26,6 @@ with workflow("resumable") as wf:
 
     one >> two
 """
-
-
-def graflow(cwd: Path, *args: str, env: dict[str, str] | None = None):
-    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "graflow_core", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=full_env,
-    )
-
-
-def one_error_line(proc, code: int, *fragments: str) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("graflow: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def _checkpoint(tmp_path: Path) -> Path:

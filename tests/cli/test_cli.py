@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import assert_one_error_line as assert_error
+from cli_runner import run_graflow as graflow
 
 GRAFLOW_SCRIPT = Path(sys.executable).parent / "graflow"
 HEADER = """\
@@ -63,34 +64,6 @@ def write(tmp_path: Path, name: str, source: str) -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(source))
     return path
-
-
-def graflow(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m graflow_core ARGS`` in ``tmp_path``."""
-    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "graflow_core", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=full_env,
-    )
-
-
-def assert_error(proc: subprocess.CompletedProcess[str], code: int, *fragments: str) -> str:
-    """The run failed with ``code`` and exactly one ``graflow: error:`` line on stderr."""
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    line = lines[0]
-    assert line.startswith("graflow: error: ")
-    assert "Traceback" not in proc.stderr
-    for fragment in fragments:
-        assert fragment in line, line
-    return line
 
 
 # --- graflow run: success -------------------------------------------------------------------

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from cli_runner import run_graflow
+
 from graflow_core.spec import WorkflowSpec
 
 GRAFLOW = [sys.executable, "-m", "graflow_core"]
@@ -59,14 +61,8 @@ LAMBDA = textwrap.dedent(
 
 
 def _graflow(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*GRAFLOW, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "", "GRAFLOW_DISABLE_PLUGIN_AUTOLOAD": "1"},
-    )
+    env = {"PATH": "", "GRAFLOW_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    return run_graflow(tmp_path, *args, env=env, inherit_env=False)
 
 
 def test_spec_prints_json_that_loads_back(tmp_path: Path) -> None:

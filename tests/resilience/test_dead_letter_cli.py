@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_runner import run_graflow as graflow
 
 FLOW = """
 from pathlib import Path
@@ -33,17 +34,6 @@ def charge(fetch, flag="fixed.flag"):
 with workflow("billing", dead_letter_store=DeadLetterStore("dead_letters")) as wf:
     fetch >> charge
 """
-
-
-def graflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "graflow_core", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
 
 
 @pytest.fixture
