@@ -1,4 +1,5 @@
-"""Fixtures for the resilience tests: a signing key, an importable module of tasks."""
+"""Fixtures for the resilience tests: a signing key, an importable module of tasks, a manual
+clock and an empty circuit-breaker registry."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from resilience_helpers import Clock
 
 SECRET = "resilience-tests-" + "k" * 32
 
@@ -74,3 +76,22 @@ def make_module(tmp_path: Path) -> Iterator[Callable[[str], ModuleType]]:
     sys.path.remove(str(tmp_path))
     for name in created:
         sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A manual clock to pass as ``CircuitBreaker(clock=...)`` (it pickles with the breaker)."""
+    return Clock()
+
+
+@pytest.fixture
+def empty_breaker_registry() -> Iterator[None]:
+    """The test starts with an empty registry; other tests' registrations come back after."""
+    from graflow_core.resilience import circuit_breaker as cb
+
+    saved = (dict(cb._by_name), dict(cb._by_type))
+    cb.clear_circuit_breakers()
+    yield
+    cb.clear_circuit_breakers()
+    cb._by_name.update(saved[0])
+    cb._by_type.update(saved[1])

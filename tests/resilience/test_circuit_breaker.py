@@ -19,25 +19,13 @@ from graflow_core.resilience.circuit_breaker import (
     CircuitOpenError,
     UnknownCircuitBreakerError,
     circuit_breaker_for,
-    clear_circuit_breakers,
     get_circuit_breaker,
     register_circuit_breaker,
     registered_circuit_breakers,
     unregister_circuit_breaker,
 )
 
-
-class Clock:
-    """A manual monotonic clock."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+pytestmark = pytest.mark.usefixtures("empty_breaker_registry")
 
 
 class Down(ConnectionError):
@@ -55,24 +43,6 @@ def ok(value: object = "ok"):
     return lambda: value
 
 
-@pytest.fixture(autouse=True)
-def _empty_registry():
-    """Each test starts with an empty registry; other tests' registrations come back after."""
-    from graflow_core.resilience import circuit_breaker as cb
-
-    saved = (dict(cb._by_name), dict(cb._by_type))
-    clear_circuit_breakers()
-    yield
-    clear_circuit_breakers()
-    cb._by_name.update(saved[0])
-    cb._by_type.update(saved[1])
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 def trip(breaker: CircuitBreaker, times: int, task_id: str = "charge") -> None:
     for _ in range(times):
         with pytest.raises(Down):
@@ -82,7 +52,7 @@ def trip(breaker: CircuitBreaker, times: int, task_id: str = "charge") -> None:
 # -- the state machine ------------------------------------------------------------------------
 
 
-def test_opens_after_threshold_consecutive_failures(clock: Clock) -> None:
+def test_opens_after_threshold_consecutive_failures(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=3, recovery_timeout=10, clock=clock)
     assert breaker.state == CLOSED
     trip(breaker, 2)
@@ -91,7 +61,7 @@ def test_opens_after_threshold_consecutive_failures(clock: Clock) -> None:
     assert (breaker.state, breaker.failure_count) == (OPEN, 3)
 
 
-def test_a_success_resets_the_consecutive_count(clock: Clock) -> None:
+def test_a_success_resets_the_consecutive_count(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=3, clock=clock)
     trip(breaker, 2)
     assert breaker.call(ok(7), "charge") == 7
@@ -100,7 +70,7 @@ def test_a_success_resets_the_consecutive_count(clock: Clock) -> None:
     assert breaker.state == CLOSED
 
 
-def test_open_circuit_fails_fast_without_running_the_body(clock: Clock) -> None:
+def test_open_circuit_fails_fast_without_running_the_body(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=2, recovery_timeout=30, clock=clock)
     trip(breaker, 2)
     ran = []
@@ -118,7 +88,7 @@ def test_open_circuit_fails_fast_without_running_the_body(clock: Clock) -> None:
         assert part in text, (part, text)
 
 
-def test_half_open_after_recovery_timeout_then_success_closes(clock: Clock) -> None:
+def test_half_open_after_recovery_timeout_then_success_closes(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=1, recovery_timeout=5, clock=clock)
     trip(breaker, 1)
     clock.advance(4.99)
@@ -130,7 +100,7 @@ def test_half_open_after_recovery_timeout_then_success_closes(clock: Clock) -> N
     assert (breaker.state, breaker.failure_count) == (CLOSED, 0)
 
 
-def test_failed_trial_reopens_for_another_recovery_timeout(clock: Clock) -> None:
+def test_failed_trial_reopens_for_another_recovery_timeout(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=2, recovery_timeout=5, clock=clock)
     trip(breaker, 2)
     clock.advance(5)
@@ -147,7 +117,7 @@ def test_failed_trial_reopens_for_another_recovery_timeout(clock: Clock) -> None
     assert breaker.state == HALF_OPEN
 
 
-def test_half_open_admits_only_half_open_max_calls_trials(clock: Clock) -> None:
+def test_half_open_admits_only_half_open_max_calls_trials(clock) -> None:
     breaker = CircuitBreaker(
         "api", failure_threshold=1, recovery_timeout=1, half_open_max_calls=2, clock=clock
     )
@@ -168,7 +138,7 @@ def test_half_open_admits_only_half_open_max_calls_trials(clock: Clock) -> None:
     assert breaker.state == CLOSED
 
 
-def test_window_mode_counts_failures_within_the_window(clock: Clock) -> None:
+def test_window_mode_counts_failures_within_the_window(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=3, failure_window=10, clock=clock)
     trip(breaker, 2)
     breaker.call(ok(), "t")  # successes do not reset the window count
@@ -181,7 +151,7 @@ def test_window_mode_counts_failures_within_the_window(clock: Clock) -> None:
     assert breaker.state == OPEN
 
 
-def test_expected_and_excluded_exceptions(clock: Clock) -> None:
+def test_expected_and_excluded_exceptions(clock) -> None:
     breaker = CircuitBreaker(
         "api",
         failure_threshold=1,
@@ -206,7 +176,7 @@ def test_expected_and_excluded_exceptions(clock: Clock) -> None:
     assert breaker.state == OPEN
 
 
-def test_error_that_does_not_count_frees_the_trial_slot(clock: Clock) -> None:
+def test_error_that_does_not_count_frees_the_trial_slot(clock) -> None:
     breaker = CircuitBreaker(
         "api", failure_threshold=1, recovery_timeout=1, expected_exceptions=Down, clock=clock
     )
@@ -219,7 +189,7 @@ def test_error_that_does_not_count_frees_the_trial_slot(clock: Clock) -> None:
     assert breaker.state == CLOSED
 
 
-def test_reset_closes_and_forgets(clock: Clock) -> None:
+def test_reset_closes_and_forgets(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=1, recovery_timeout=60, clock=clock)
     trip(breaker, 1)
     breaker.reset()
@@ -227,7 +197,7 @@ def test_reset_closes_and_forgets(clock: Clock) -> None:
     assert breaker.call(ok(2), "t") == 2
 
 
-def test_outcome_of_a_call_that_started_before_a_state_change_is_ignored(clock: Clock) -> None:
+def test_outcome_of_a_call_that_started_before_a_state_change_is_ignored(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=2, recovery_timeout=60, clock=clock)
 
     def slow_success() -> str:
@@ -238,7 +208,7 @@ def test_outcome_of_a_call_that_started_before_a_state_change_is_ignored(clock: 
     assert breaker.state == OPEN  # the late success did not close it
 
 
-def test_late_failure_of_a_call_from_before_a_state_change_is_not_counted(clock: Clock) -> None:
+def test_late_failure_of_a_call_from_before_a_state_change_is_not_counted(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=2, recovery_timeout=5, clock=clock)
 
     def slow_failure() -> None:
@@ -252,7 +222,7 @@ def test_late_failure_of_a_call_from_before_a_state_change_is_not_counted(clock:
     assert (breaker.state, breaker.failure_count) == (CLOSED, 0)
 
 
-def test_trial_that_fails_after_a_reset_does_not_reopen(clock: Clock) -> None:
+def test_trial_that_fails_after_a_reset_does_not_reopen(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=1, recovery_timeout=5, clock=clock)
     trip(breaker, 1)
     clock.advance(5)
@@ -266,7 +236,7 @@ def test_trial_that_fails_after_a_reset_does_not_reopen(clock: Clock) -> None:
     assert (breaker.state, breaker.failure_count) == (CLOSED, 0)
 
 
-def test_state_change_listeners_see_every_transition(clock: Clock) -> None:
+def test_state_change_listeners_see_every_transition(clock) -> None:
     seen: list[tuple[str, str, str]] = []
     breaker = CircuitBreaker(
         "api",
@@ -294,7 +264,7 @@ def test_state_change_listeners_see_every_transition(clock: Clock) -> None:
     assert extra == [OPEN, HALF_OPEN, OPEN, HALF_OPEN, CLOSED]
 
 
-def test_a_failing_listener_warns_and_the_call_goes_on(clock: Clock) -> None:
+def test_a_failing_listener_warns_and_the_call_goes_on(clock) -> None:
     def broken(b, old, new):
         raise RuntimeError("listener bug")
 
@@ -319,7 +289,7 @@ def test_bad_configuration_is_a_config_error(kwargs: dict, match: str) -> None:
         CircuitBreaker("api", **kwargs)
 
 
-def test_pickles_its_configuration_and_starts_closed(clock: Clock) -> None:
+def test_pickles_its_configuration_and_starts_closed(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=1, recovery_timeout=9, clock=clock)
     trip(breaker, 1)
     copy = pickle.loads(pickle.dumps(breaker))
@@ -384,7 +354,7 @@ def test_opens_exactly_once_under_concurrent_failures() -> None:
     assert len(fast_failed) >= threads_n * 100 - 50 - threads_n  # at most one in flight each
 
 
-def test_half_open_trial_limit_holds_across_threads(clock: Clock) -> None:
+def test_half_open_trial_limit_holds_across_threads(clock) -> None:
     breaker = CircuitBreaker(
         "api", failure_threshold=1, recovery_timeout=1, half_open_max_calls=3, clock=clock
     )
@@ -483,7 +453,7 @@ def test_unknown_name_names_the_task_and_the_registered_breakers() -> None:
     assert "'geo', 'payments-api'" in text
 
 
-def test_listener_failures_do_not_leak_warnings_when_none(clock: Clock) -> None:
+def test_listener_failures_do_not_leak_warnings_when_none(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=1, clock=clock)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

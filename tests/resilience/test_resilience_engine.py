@@ -18,31 +18,11 @@ from graflow_core.resilience.circuit_breaker import (
     CircuitBreaker,
     CircuitOpenError,
     UnknownCircuitBreakerError,
-    clear_circuit_breakers,
     register_circuit_breaker,
 )
 from graflow_core.resilience.dead_letter import DeadLetterStore
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def _empty_registry():
-    """Each test starts with an empty registry; other tests' registrations come back after."""
-    from graflow_core.resilience import circuit_breaker as cb
-
-    saved = (dict(cb._by_name), dict(cb._by_type))
-    clear_circuit_breakers()
-    yield
-    clear_circuit_breakers()
-    cb._by_name.update(saved[0])
-    cb._by_type.update(saved[1])
+pytestmark = pytest.mark.usefixtures("empty_breaker_registry")
 
 
 def chain_of(breaker: object, calls: list[str], outcome: dict[str, object]):
@@ -69,8 +49,7 @@ def root_error(exc: BaseException) -> BaseException:
     return getattr(exc, "cause", None) or exc
 
 
-def test_breaker_opens_across_runs_and_fails_fast() -> None:
-    clock = Clock()
+def test_breaker_opens_across_runs_and_fails_fast(clock) -> None:
     breaker = CircuitBreaker("api", failure_threshold=2, recovery_timeout=30, clock=clock)
     calls: list[str] = []
     outcome: dict[str, object] = {"error": ConnectionError("down")}
@@ -83,21 +62,20 @@ def test_breaker_opens_across_runs_and_fails_fast() -> None:
     assert breaker.state == OPEN
     assert len(calls) == 2
 
-    clock.now = 10
+    clock.advance(10)
     with pytest.raises(CircuitOpenError) as fast:
         wf.execute()
     assert len(calls) == 2  # the body did not run
     assert fast.value.task_id == "call_api"
     assert fast.value.retry_after == pytest.approx(20)
 
-    clock.now = 30
+    clock.advance(20)  # 30 s after the circuit opened
     outcome["error"] = None
     assert wf.execute() == "ok"  # the half-open trial succeeds
     assert breaker.state == CLOSED
 
 
-def test_breaker_by_registered_name() -> None:
-    clock = Clock()
+def test_breaker_by_registered_name(clock) -> None:
     breaker = register_circuit_breaker(
         CircuitBreaker("payments-api", failure_threshold=1, clock=clock)
     )
@@ -124,13 +102,12 @@ def test_unknown_breaker_name_fails_the_run_naming_the_task() -> None:
     assert calls == []
 
 
-def test_breaker_registered_for_a_task_type() -> None:
+def test_breaker_registered_for_a_task_type(clock) -> None:
     class Http(TaskType):
         name = "resilience-test-http"
 
     register_task_type(Http(), replace=True)
     try:
-        clock = Clock()
         breaker = register_circuit_breaker(
             CircuitBreaker("http", failure_threshold=1, clock=clock), task_type=Http.name
         )
