@@ -41,6 +41,13 @@ def _logged(name, ret=None):
     return task(name, inject_context=True)(fn)
 
 
+def _one_task_context(name):
+    """A fresh context of the workflow ``name`` whose only task is a logging task ``a``."""
+    with workflow(name) as wf:
+        _logged("a")
+    return ExecutionContext.create(wf.graph, "a")
+
+
 def _deferred_workflow(ckpt_path, metadata=None):
     with workflow("deferred") as wf:
         a = _logged("a")
@@ -381,9 +388,7 @@ def test_create_checkpoint_with_resuming_task_id(tmp_path):
 
 
 def test_unknown_pending_id_becomes_noop_placeholder(tmp_path):
-    with workflow("placeholder") as wf:
-        _logged("a")
-    ctx = ExecutionContext.create(wf.graph, "a")
+    ctx = _one_task_context("placeholder")
     ctx.task_queue._ids.appendleft("ghost")  # an id the graph does not know
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "p"))
     state = load_json(str(tmp_path / "p.state.json"))
@@ -395,9 +400,7 @@ def test_unknown_pending_id_becomes_noop_placeholder(tmp_path):
 
 def test_edited_state_json_is_refused(tmp_path):
     """The JSON files are covered by the signed .pkl: hand edits are refused, not loaded."""
-    with workflow("edited") as wf:
-        _logged("a")
-    ctx = ExecutionContext.create(wf.graph, "a")
+    ctx = _one_task_context("edited")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "e"))
     state_path = str(tmp_path / "e.state.json")
     state = load_json(state_path)
@@ -409,9 +412,7 @@ def test_edited_state_json_is_refused(tmp_path):
 
 
 def test_checkpoint_overwrites_existing_files(tmp_path):
-    with workflow("over") as wf:
-        _logged("a")
-    ctx = ExecutionContext.create(wf.graph, "a")
+    ctx = _one_task_context("over")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "o"), metadata={"v": 1})
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "o"), metadata={"v": 2})
     assert load_json(str(tmp_path / "o.meta.json"))["user_metadata"] == {"v": 2}
@@ -421,9 +422,7 @@ def test_checkpoint_overwrites_existing_files(tmp_path):
 def test_locations_without_a_store_are_not_implemented(prefix):
     """No fsspec file system and no plugin handles these schemes: a clear error, which is
     also a NotImplementedError (what Graflow raises for backends it lacks)."""
-    with workflow("remote") as wf:
-        _logged("a")
-    ctx = ExecutionContext.create(wf.graph, "a")
+    ctx = _one_task_context("remote")
     with pytest.raises(NotImplementedError, match="no checkpoint store handles"):
         CheckpointManager.create_checkpoint(ctx, path=prefix)
     with pytest.raises(CheckpointStoreError):
@@ -433,9 +432,7 @@ def test_locations_without_a_store_are_not_implemented(prefix):
 def test_missing_files_raise_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         CheckpointManager.resume_from_checkpoint(str(tmp_path / "nothing.pkl"))
-    with workflow("missing") as wf:
-        _logged("a")
-    ctx = ExecutionContext.create(wf.graph, "a")
+    ctx = _one_task_context("missing")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "partial"))
     os.remove(str(tmp_path / "partial.meta.json"))
     with pytest.raises(CheckpointNotFoundError, match=r"partial\.meta\.json does not exist"):
@@ -443,9 +440,7 @@ def test_missing_files_raise_file_not_found(tmp_path):
 
 
 def test_corrupt_json_is_refused(tmp_path):
-    with workflow("corrupt") as wf:
-        _logged("a")
-    ctx = ExecutionContext.create(wf.graph, "a")
+    ctx = _one_task_context("corrupt")
     CheckpointManager.create_checkpoint(ctx, path=str(tmp_path / "bad"))
     with open(str(tmp_path / "bad.state.json"), "w", encoding="utf-8") as fh:
         fh.write("{not json")
@@ -494,9 +489,7 @@ def test_private_helpers():
     assert CheckpointManager._infer_backend_from_path("C:\\dir\\x") == "local"
     assert CheckpointManager._get_base_path("a/b.pkl") == "a/b"
     assert CheckpointManager._get_base_path("a/b") == "a/b"
-    with workflow("helpers") as wf:
-        _logged("a")
-    ctx = ExecutionContext.create(wf.graph, "a")
+    ctx = _one_task_context("helpers")
     cid = CheckpointManager._generate_checkpoint_id(ctx)
     assert cid.count("_") == 2
     assert cid.startswith(ctx.session_id + "_0_")
