@@ -3,11 +3,11 @@ unverified bytes."""
 
 from __future__ import annotations
 
-import os
 import pickle
 import warnings
 
 import pytest
+from checkpoint_test_helpers import Sentinel
 
 from graflow_core import signing
 from graflow_core.exceptions import ConfigError, GraflowError
@@ -23,16 +23,6 @@ from graflow_core.signing import (
 
 KEY_A = "a" * 64
 KEY_B = "b" * 64
-
-
-class Sentinel:
-    """Unpickling this creates a directory: proof that bytes were unpickled."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return (os.mkdir, (self.path,))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import shutil
 import warnings
 
 import pytest
+from checkpoint_test_helpers import Sentinel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,14 +27,6 @@ from graflow_core.core.workflow import workflow
 from graflow_core.signing import MissingSigningKeyError
 
 SUFFIXES = (".pkl", ".state.json", ".meta.json")
-
-
-class Sentinel:
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return (os.mkdir, (self.path,))
 
 
 @task
