@@ -207,3 +207,9 @@ class TaskTimeoutError(GraflowRuntimeError, TimeoutError):
 
 class PluginError(GraflowRuntimeError):
     """A plugin broke the hook contract (e.g. ``execute_task`` returned a bare value)."""
+
+
+def describe_error(error: BaseException) -> str:
+    """``"TypeName: message"`` on one line (whitespace collapsed); the type alone if empty."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -21,13 +21,13 @@ from graflow_core.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
     CLIError,
-    _describe,
     _display,
     _one_line,
     _print_json,
     add_command,
     print_result,
 )
+from graflow_core.exceptions import describe_error
 
 
 def _dead_letter_store(directory: str | None, must_exist: bool) -> Any:
@@ -149,7 +149,7 @@ def _cmd_dead_letters_replay(args: argparse.Namespace) -> int:
         raise CLIError(str(exc), exc=exc) from exc
     except Exception as exc:  # importing the task's module failed
         raise CLIError(
-            f"cannot replay dead letter {entry.id} (task '{entry.task_id}'): {_describe(exc)}",
+            f"cannot replay dead letter {entry.id} (task '{entry.task_id}'): {describe_error(exc)}",
             exc=exc,
         ) from exc
     return print_result(

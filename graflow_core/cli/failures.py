@@ -14,7 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from graflow_core.cli.output import _describe, _display, _one_line
+from graflow_core.cli.output import _display, _one_line
+from graflow_core.exceptions import describe_error
 
 if TYPE_CHECKING:
     from graflow_core.core.workflow import WorkflowContext
@@ -166,4 +167,4 @@ def _failure_message(exc: BaseException, wf: WorkflowContext, file: Path, shown:
     hint = ""
     if any(type(e).__name__ == "MaxStepsExceededError" for e in chain):
         hint = " (graflow run: raise the limit with --max-steps N)"
-    return f"{where}: {prefix}{_describe(root)}{hint}"
+    return f"{where}: {prefix}{describe_error(root)}{hint}"

@@ -18,7 +18,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from graflow_core.cli.failures import _same_file, _user_location
-from graflow_core.cli.output import CLIError, _describe, _display
+from graflow_core.cli.output import CLIError, _display
+from graflow_core.exceptions import describe_error
 
 if TYPE_CHECKING:
     from graflow_core.core.workflow import WorkflowContext
@@ -99,7 +100,7 @@ def _import_failure(exc: BaseException, path_str: str, resolved: Path) -> str:
             'put that code under `if __name__ == "__main__":`'
         )
     return (
-        f"{location}: {_describe(exc)} (while importing {path_str}; "
+        f"{location}: {describe_error(exc)} (while importing {path_str}; "
         "fix the file or run it with python to see the full error)"
     )
 
@@ -157,7 +158,7 @@ def _pick_workflow(
     except Exception as exc:
         location = _user_location(exc, file, shown) or target
         raise CLIError(
-            f"{location}: {_describe(exc)} (while calling {obj_name}(); it must take no "
+            f"{location}: {describe_error(exc)} (while calling {obj_name}(); it must take no "
             "arguments and return a workflow)",
             exc=exc,
         ) from exc

@@ -52,11 +52,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _describe(exc: BaseException) -> str:
-    text = _one_line(str(exc))
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _display(path: str | Path) -> str:
     """``path`` relative to the working directory when it is below it."""
     try:

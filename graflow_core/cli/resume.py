@@ -11,12 +11,12 @@ from graflow_core.cli.loading import _prepend_import_paths
 from graflow_core.cli.output import (
     EXIT_FAILED,
     CLIError,
-    _describe,
     _display,
     _one_line,
     add_command,
     print_result,
 )
+from graflow_core.exceptions import describe_error
 
 
 def _resume_context(checkpoint: str, paths: list[str]) -> Any:
@@ -69,7 +69,7 @@ def _resume_context(checkpoint: str, paths: list[str]) -> Any:
         TypeError,
     ) as exc:
         raise CLIError(
-            f"{shown}: not a readable graflow checkpoint ({_describe(exc)})", exc=exc
+            f"{shown}: not a readable graflow checkpoint ({describe_error(exc)})", exc=exc
         ) from exc
     return ctx
 
@@ -85,7 +85,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         raise
     except Exception as exc:
         raise CLIError(
-            f"resumed run of {_display(args.checkpoint)} failed: {_describe(exc)}",
+            f"resumed run of {_display(args.checkpoint)} failed: {describe_error(exc)}",
             code=EXIT_FAILED,
             exc=exc,
         ) from exc

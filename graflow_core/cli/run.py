@@ -10,7 +10,6 @@ from graflow_core.cli.loading import _TARGET_HELP, _check_start, _load_workflow
 from graflow_core.cli.output import (
     EXIT_FAILED,
     CLIError,
-    _describe,
     _print_json,
     add_command,
     print_result,
@@ -51,12 +50,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     wf, resolved, shown = _load_workflow(args.target)
     start = _check_start(wf, args.start, shown)
 
-    from graflow_core.exceptions import GraflowError
+    from graflow_core.exceptions import GraflowError, describe_error
 
     try:
         exec_context = wf.create_execution_context(start, args.max_steps, params or None)
     except GraflowError as exc:
-        raise CLIError(f"workflow '{wf.name}' ({shown}): {_describe(exc)}", exc=exc) from exc
+        raise CLIError(f"workflow '{wf.name}' ({shown}): {describe_error(exc)}", exc=exc) from exc
     try:
         result = wf.create_engine().execute(exec_context)
     except KeyboardInterrupt:

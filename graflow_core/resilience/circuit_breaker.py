@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from graflow_core.exceptions import ConfigError, GraflowRuntimeError
+from graflow_core.exceptions import ConfigError, GraflowRuntimeError, describe_error
 
 __all__ = [
     "CLOSED",
@@ -56,10 +56,7 @@ StateChangeListener = Callable[["CircuitBreaker", str, str], None]
 
 
 def _describe_error(error: BaseException | None) -> str:
-    if error is None:
-        return "none"
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return "none" if error is None else describe_error(error)
 
 
 class CircuitOpenError(GraflowRuntimeError):

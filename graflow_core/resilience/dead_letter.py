@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from graflow_core.checkpoint_stores.local import write_file_atomic
-from graflow_core.exceptions import GraflowError, GraflowRuntimeError
+from graflow_core.exceptions import GraflowError, GraflowRuntimeError, describe_error
 from graflow_core.utils.names import attribute_path
 
 __all__ = [
@@ -81,8 +81,9 @@ class DeadLetterReplayError(GraflowRuntimeError):
 
     def __init__(self, entry_id: str, task_id: str, cause: BaseException) -> None:
         super().__init__(
-            f"Replay of dead letter {entry_id} (task '{task_id}') failed: {_describe(cause)}. The "
-            "entry stays in the store; fix the cause and replay it again."
+            f"Replay of dead letter {entry_id} (task '{task_id}') failed: "
+            f"{describe_error(cause)}. The entry stays in the store; fix the cause and replay it "
+            "again."
         )
         self.cause = cause
         self.entry_id = entry_id
@@ -140,11 +141,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _qualified_type(exc: BaseException) -> str:
     cls = type(exc)
     module = cls.__module__
@@ -155,7 +151,7 @@ def _safe_repr(value: Any) -> str:
     try:
         text = repr(value)
     except Exception as exc:
-        return f"<unrepresentable {type(value).__name__}: {_describe(exc)}>"
+        return f"<unrepresentable {type(value).__name__}: {describe_error(exc)}>"
     if len(text) > _REPR_LIMIT:
         return text[: _REPR_LIMIT - 3] + "..."
     return text
@@ -228,16 +224,16 @@ def _resolve_reference(ref: str, source_file: str | None) -> Any:
         except ModuleNotFoundError as exc:
             root = _import_root(module_name, source_file)
             if root is None or exc.name != module_name.split(".")[0]:
-                problem = _describe(exc)
+                problem = describe_error(exc)
             else:
                 if root not in sys.path:
                     sys.path.insert(0, root)
                 try:
                     module = importlib.import_module(module_name)
                 except Exception as exc2:
-                    problem = _describe(exc2)
+                    problem = describe_error(exc2)
         except Exception as exc:
-            problem = _describe(exc)
+            problem = describe_error(exc)
     elif source_file is not None and os.path.isfile(source_file):
         module = _load_file(source_file)
     else:
@@ -338,7 +334,7 @@ class DeadLetterStore:
             with contextlib.suppress(Exception):
                 warnings.warn(
                     f"graflow: could not record the failure of task '{task_id}' in the "
-                    f"dead-letter store {self.path}: {_describe(exc)}",
+                    f"dead-letter store {self.path}: {describe_error(exc)}",
                     DeadLetterStoreWarning,
                     stacklevel=2,
                 )
@@ -369,7 +365,7 @@ class DeadLetterStore:
             try:
                 inputs = dict(resolve(context))
             except Exception as exc:
-                inputs_problem = f"the task's inputs could not be resolved ({_describe(exc)})"
+                inputs_problem = f"the task's inputs could not be resolved ({describe_error(exc)})"
         elif ref_problem is None:
             ref_problem = f"{type(task).__name__} is not a function task"
         if inputs_problem is None:
@@ -434,7 +430,8 @@ class DeadLetterStore:
             blob = blob_path.read_bytes()
         except OSError as exc:
             raise DeadLetterNotReplayableError(
-                f"dead letter {entry.id}: cannot read its inputs {blob_path} ({_describe(exc)})"
+                f"dead letter {entry.id}: cannot read its inputs {blob_path} "
+                f"({describe_error(exc)})"
             ) from exc
         from graflow_core.signing import loads_signed
 
@@ -446,7 +443,8 @@ class DeadLetterStore:
             ) from exc
         except Exception as exc:
             raise DeadLetterNotReplayableError(
-                f"dead letter {entry.id}: its stored inputs cannot be loaded ({_describe(exc)})"
+                f"dead letter {entry.id}: its stored inputs cannot be loaded "
+                f"({describe_error(exc)})"
             ) from exc
         if not isinstance(inputs, dict):
             raise DeadLetterNotReplayableError(
@@ -480,7 +478,7 @@ class DeadLetterStore:
         except DeadLetterNotReplayableError:
             raise
         except Exception as exc:
-            attempt = {"at": _now(), "ok": False, "error": _describe(exc)}
+            attempt = {"at": _now(), "ok": False, "error": describe_error(exc)}
             self._try_update(entry.id, lambda e: e.replays.append(attempt))
             raise DeadLetterReplayError(entry.id, entry.task_id, exc) from exc
 
@@ -555,7 +553,7 @@ class DeadLetterStore:
             data = json.loads(entry_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise DeadLetterError(
-                f"{entry_path}: not a readable dead-letter entry ({_describe(exc)})"
+                f"{entry_path}: not a readable dead-letter entry ({describe_error(exc)})"
             ) from exc
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise DeadLetterError(f"{entry_path}: not a dead-letter entry (format {FORMAT})")
@@ -563,7 +561,7 @@ class DeadLetterStore:
             return DeadLetter.from_dict(data)
         except TypeError as exc:
             raise DeadLetterError(
-                f"{entry_path}: incomplete dead-letter entry ({_describe(exc)})"
+                f"{entry_path}: incomplete dead-letter entry ({describe_error(exc)})"
             ) from exc
 
     def _write(self, entry: DeadLetter) -> None:
@@ -577,7 +575,7 @@ class DeadLetterStore:
         except (OSError, DeadLetterError) as exc:
             warnings.warn(
                 f"dead letter {entry_id}: the replay ran but its outcome could not be "
-                f"recorded in {self.path} ({_describe(exc)})",
+                f"recorded in {self.path} ({describe_error(exc)})",
                 DeadLetterStoreWarning,
                 stacklevel=3,
             )
@@ -603,4 +601,4 @@ def _pickle_inputs(inputs: dict[str, Any]) -> tuple[bytes | None, str | None]:
             except Exception:
                 bad.append(str(key))
         which = f" (input{'s' if len(bad) > 1 else ''} {', '.join(bad)})" if bad else ""
-        return None, f"the inputs could not be pickled{which}: {_describe(exc)}"
+        return None, f"the inputs could not be pickled{which}: {describe_error(exc)}"
