@@ -781,10 +781,10 @@ class ExecutionContext:
 
         Needs ``GRAFLOW_SECRET_KEY`` like every checkpoint (see docs/checkpoints.md).
         """
-        from graflow_core.checkpoint_stores.local import LocalCheckpointStore
+        from graflow_core.checkpoint_stores.local import write_file_atomic
         from graflow_core.signing import dumps_signed
 
-        LocalCheckpointStore().write_bytes(path, dumps_signed(self))
+        write_file_atomic(path, dumps_signed(self))
 
     @classmethod
     def load(cls, path: str = "execution_context.pkl") -> ExecutionContext:
