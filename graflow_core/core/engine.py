@@ -22,6 +22,7 @@ from graflow_core.exceptions import (
     GraflowWorkflowCanceledError,
     MaxStepsExceededError,
     as_runtime_error,
+    describe_error,
 )
 
 if TYPE_CHECKING:
@@ -332,7 +333,7 @@ class WorkflowEngine:
 
                 warnings.warn(
                     f"Could not record the failure of task '{task_id}' in the dead-letter "
-                    f"store {store!r}: {type(exc).__name__}: {exc}",
+                    f"store {store!r}: {describe_error(exc)}",
                     RuntimeWarning,
                     stacklevel=2,
                 )
