@@ -112,21 +112,22 @@ def _attach(manager: GraflowPluginManager) -> None:
 
 def _detach() -> None:
     """Forget the plugin manager (tests; the next run discovers plugins again)."""
-    global _manager, _snapshot, _initialized
+    global _manager, _initialized
     with _lock:
         _manager = None
-        _snapshot = None
         _initialized = False
-    from graflow_core.core.task_types import refresh_plugin_task_types
-
-    refresh_plugin_task_types()
+        refresh()
 
 
 def refresh() -> None:
-    """Recompute the snapshot after plugins were registered, unregistered or blocked."""
+    """Recompute what derives from the plugin set after plugins were registered, unregistered
+    or blocked: the run hooks' snapshot, and the task types plugins provide (asked again)."""
     global _snapshot
+    from graflow_core.core.task_types import refresh_plugin_task_types
+
     manager = _manager
     _snapshot = None if manager is None else snapshot_of(manager)
+    refresh_plugin_task_types()
 
 
 def snapshot_of(manager: GraflowPluginManager) -> HookSnapshot | None:
@@ -185,9 +186,6 @@ class _DirectCaller:
             if result is not None:
                 results.append(result)
         return results
-
-    def get_hookimpls(self) -> list[Any]:  # pragma: no cover - parity with pluggy's caller
-        return [f for f, _ in self._calls]
 
 
 def hooks_for(context: Any) -> HookSnapshot | None:

@@ -98,10 +98,7 @@ class GraflowPluginManager(pluggy.PluginManager):
 
     def _changed(self) -> None:
         if self._global:
-            from graflow_core.core.task_types import refresh_plugin_task_types
-
             _hooks.refresh()
-            refresh_plugin_task_types()
 
     # -- discovery -----------------------------------------------------------------------------
 
