@@ -40,6 +40,9 @@ class Bridge:
 
     ``render(spec, **options)`` turns a ``WorkflowSpec`` into the target's object (a DAG, a
     flow, a job); ``parse(obj)`` turns such an object back into a ``WorkflowSpec``.
+    ``export(spec, reference, out_dir, **options)`` writes the files the target loads (an Airflow
+    DAG file, a Dagster definitions module) that import the workflow by ``reference``
+    (``"module:attr"``) and returns their paths; ``graflow export --to NAME`` calls it.
     ``distribution`` is the package providing the bridge (shown in messages).
     """
 
@@ -47,6 +50,7 @@ class Bridge:
     capabilities: Capabilities
     render: Callable[..., Any] | None = None
     parse: Callable[..., Any] | None = None
+    export: Callable[..., Any] | None = None
     distribution: str | None = None
     description: str = ""
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import pluggy
 import pytest
@@ -409,7 +410,30 @@ def test_plain_run_never_imports_pluggy():
         print("pluggy" in sys.modules, "importlib.metadata" in sys.modules)
         """
     )
-    env = {"GRAFLOW_DISABLE_PLUGIN_AUTOLOAD": "", "PATH": ""}
+    # The dev environment has the workspace's bridges and plugins installed; `-S` leaves out
+    # site-packages so that this process sees an environment with no graflow plugins at all.
+    root = str(Path(__file__).resolve().parents[2])
+    env = {"GRAFLOW_DISABLE_PLUGIN_AUTOLOAD": "", "PATH": "", "PYTHONPATH": root}
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_autoload_disabled_run_never_imports_pluggy():
+    code = textwrap.dedent(
+        """
+        import sys
+        from graflow_core import task, workflow
+        with workflow("w") as wf:
+            @task
+            def a():
+                return 1
+        assert wf.execute() == 1
+        print("pluggy" in sys.modules, "importlib.metadata" in sys.modules)
+        """
+    )
+    env = {"GRAFLOW_DISABLE_PLUGIN_AUTOLOAD": "1", "PATH": ""}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )

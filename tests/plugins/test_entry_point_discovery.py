@@ -132,9 +132,30 @@ def _dist(site: Path, dist_name: str, module: str, source: str, entry_name: str)
     (info / "RECORD").write_text("", encoding="utf-8")
 
 
+@pytest.fixture(scope="module")
+def bare_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """graflow_core and its two dependencies, without the rest of the dev environment.
+
+    The dev environment installs this workspace's own bridges and plugins, each with a
+    ``[graflow]`` entry point. The subprocesses run with ``python -S`` (no site-packages) and
+    this directory on ``PYTHONPATH``, so the only plugins they can find are the test's own.
+    """
+    import cloudpickle
+    import pluggy
+
+    import graflow_core
+
+    lib = tmp_path_factory.mktemp("bare-lib")
+    for module in (graflow_core, pluggy, cloudpickle):
+        package = Path(module.__file__).parent
+        (lib / package.name).symlink_to(package, target_is_directory=True)
+    return lib
+
+
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
+def site(tmp_path: Path, bare_lib: Path) -> Path:
     """A directory holding the good test plugin (entry point ``testplug``)."""
+    (tmp_path / "bare-lib").symlink_to(bare_lib, target_is_directory=True)
     directory = tmp_path / "site"
     directory.mkdir()
     _dist(directory, "graflow-testplug", "graflow_testplug", GOOD_PLUGIN, "testplug")
@@ -169,9 +190,10 @@ def _run(site: Path, mode: str = "plain", **env: str) -> Outcome:
         for key, value in os.environ.items()
         if not key.startswith(("GRAFLOW_DISABLE_PLUGIN", "PYTEST_"))
     }
-    environ.update(PYTHONPATH=str(site), TESTPLUG_LOG=str(log), **env)
+    lib = site.parent / "bare-lib"
+    environ.update(PYTHONPATH=f"{site}{os.pathsep}{lib}", TESTPLUG_LOG=str(log), **env)
     proc = subprocess.run(
-        [sys.executable, str(script), mode],
+        [sys.executable, "-S", str(script), mode],
         capture_output=True,
         text=True,
         cwd=site.parent,
@@ -267,7 +289,9 @@ def test_a_plugin_for_another_graflow_version_is_kept_with_a_warning(site: Path)
     assert "hooks that do not exist: task_ended" in out.stderr
 
 
-def test_no_plugin_distribution_means_pluggy_is_never_imported(tmp_path: Path) -> None:
+def test_no_plugin_distribution_means_pluggy_is_never_imported(
+    tmp_path: Path, bare_lib: Path
+) -> None:
     """Without any [graflow] entry point, a run does not create a plugin manager at all."""
     code = (
         "import sys\n"
@@ -280,9 +304,9 @@ def test_no_plugin_distribution_means_pluggy_is_never_imported(tmp_path: Path) -
         "print('pluggy' in sys.modules)\n"
     )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFLOW_DISABLE")}
-    environ["PYTHONPATH"] = str(tmp_path)
+    environ["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{bare_lib}"
     proc = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-S", "-c", code],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -290,7 +314,6 @@ def test_no_plugin_distribution_means_pluggy_is_never_imported(tmp_path: Path) -
         timeout=120,
         check=True,
     )
-    # the venv has no [graflow] entry point of its own (graflow-core declares pytest11 only)
     assert proc.stdout.strip() == "False", proc.stderr
 
 

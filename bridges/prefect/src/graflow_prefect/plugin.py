@@ -1,0 +1,12 @@
+"""The ``graflow`` entry point of graflow-prefect: registers the prefect target with graflow_core."""
+
+from __future__ import annotations
+
+
+class PrefectPlugin:
+    """pluggy plugin object for graflow-prefect (hook implementations are added as the bridge
+    grows).
+    """
+
+
+plugin = PrefectPlugin()

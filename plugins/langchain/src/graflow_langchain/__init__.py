@@ -1,0 +1,1 @@
+"""LangChain Runnables as graflow task types, and graflow workflows as Runnables."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for MLflow tracking in tests (loaded through ``pytest11``)."""

@@ -1,0 +1,3 @@
+"""Weights & Biases tracking for graflow: one run per workflow run, task steps logged, on any
+orchestrator.
+"""
