@@ -1,12 +1,138 @@
-"""The ``graflow`` entry point of graflow-airflow: registers the airflow target with graflow_core."""
+"""The ``graflow`` entry point of graflow-airflow: registers the ``airflow`` target.
+
+The plugin implements ``register_bridges`` only — no per-task hooks — so having graflow-airflow
+installed costs nothing in workflow runs that do not use Airflow. Importing this module imports
+neither Airflow nor the rendering code; the bridge's ``render``, ``parse`` and ``export`` import
+them when called.
+
+``graflow preflight FILE --target airflow`` reads :data:`AIRFLOW_FEATURES` to say, per
+feature a workflow uses, what the per-task DAG does with it (``docs/airflow.md`` explains each).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from graflow_core.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from graflow_core.spec import Bridge, Capabilities, WorkflowSpec
+
+_HOSTED = "runs inside one Airflow task that hosts the graflow engine (GraflowOperator)"
+_POLICY = (
+    "emulated",
+    "the members run as Airflow tasks; the group's join task (trigger rule all_done) evaluates "
+    "the policy from their outcomes",
+)
+
+#: What the ``airflow`` target does with each feature (see graflow_core.spec.FEATURES).
+AIRFLOW_FEATURES: dict[str, Any] = {
+    "static_edges": ("native", "upstream/downstream dependencies"),
+    "cycles": ("hosted", f"the loop {_HOSTED}"),
+    "parallel_groups": ("native", "fan-out/fan-in of Airflow tasks (TaskGroup optional)"),
+    "nested_groups": ("native", "nested fan-out/fan-in (nested TaskGroups)"),
+    "group_policy.strict": ("native", "trigger rule all_success"),
+    "group_policy.best_effort": _POLICY,
+    "group_policy.critical": _POLICY,
+    "group_policy.at_least_n": _POLICY,
+    "group_policy.custom": _POLICY,
+    "group_backend": (
+        "ignored",
+        "members are separate Airflow tasks; the executor and pools decide the concurrency",
+    ),
+    "retries": ("native", "operator retries"),
+    "retry_delay": ("native", "retry_delay"),
+    "retry_backoff": (
+        "emulated",
+        "retry_exponential_backoff=factor and max_retry_delay=max_interval; Airflow waits "
+        "between 1x and 2x graflow's delay",
+    ),
+    "retry_jitter": ("ignored", "Airflow's backoff has its own deterministic spread"),
+    "timeouts": ("native", "execution_timeout (graflow's per-attempt timeout also applies)"),
+    "circuit_breakers": ("emulated", "the breaker runs in each worker process"),
+    "max_cycles": ("native", "checked by graflow inside the task"),
+    "task_type": ("native", "the task type runs inside the Airflow task (install it on workers)"),
+    "custom_handlers": (
+        "emulated",
+        "the handler must be registered in the worker process (load_workflow(handlers=...))",
+    ),
+    "bound_kwargs": "native",
+    "inject_context": ("native", "a TaskExecutionContext over the channel assembled from XCom"),
+    "llm_client": ("native", "created in the worker"),
+    "llm_agent": ("emulated", "register the agent in the worker process"),
+    "channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
+    "typed_channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
+    "goto": ("native", "a branching task: the successors not taken show as skipped"),
+    "next_task": ("hosted", f"the dynamic part {_HOSTED}"),
+    "next_iteration": ("hosted", f"the iteration {_HOSTED}"),
+    "terminate": ("hosted", _HOSTED),
+    "cancel": ("hosted", _HOSTED),
+    "checkpoints": (
+        "ignored",
+        "an Airflow retry re-runs only the failed task from its XCom inputs; hosted parts "
+        "resume from graflow checkpoints",
+    ),
+}
+
+
+def airflow_capabilities() -> Capabilities:
+    """The :class:`~graflow_core.spec.Capabilities` of the ``airflow`` target."""
+    from graflow_core.spec import Capabilities
+
+    return Capabilities("airflow", AIRFLOW_FEATURES, default="native")
+
+
+def _render(spec: WorkflowSpec, **options: Any) -> Any:
+    from graflow_airflow.render import to_airflow_dag
+
+    return to_airflow_dag(spec, **options)
+
+
+def _parse(dag: Any, **options: Any) -> WorkflowSpec:
+    from graflow_airflow.render import spec_from_rendered_dag
+
+    return spec_from_rendered_dag(dag, **options)
+
+
+def _export(spec: WorkflowSpec, reference: str, out_dir: Any, **options: Any) -> list[Path]:
+    from graflow_airflow.dagfile import export_dag_file
+
+    return export_dag_file(spec, reference, out_dir, **options)
+
+
+_bridge_cache: dict[str, Bridge] = {}
+
+
+def airflow_bridge() -> Bridge:
+    """The ``airflow`` :class:`~graflow_core.spec.Bridge` (created on first use)."""
+    found = _bridge_cache.get("airflow")
+    if found is None:
+        from graflow_core.spec import Bridge
+
+        found = _bridge_cache.setdefault(
+            "airflow",
+            Bridge(
+                "airflow",
+                airflow_capabilities(),
+                render=_render,
+                parse=_parse,
+                export=_export,
+                distribution="graflow-airflow",
+                description="graflow workflows as Airflow DAGs (one Airflow task per graflow task)",
+            ),
+        )
+    return found
+
 
 class AirflowPlugin:
-    """pluggy plugin object for graflow-airflow (hook implementations are added as the bridge
-    grows).
-    """
+    """pluggy plugin of graflow-airflow: contributes the ``airflow`` target and nothing else."""
+
+    @hookimpl
+    def register_bridges(self) -> list[Bridge]:
+        """The ``airflow`` bridge."""
+        return [airflow_bridge()]
 
 
 plugin = AirflowPlugin()
