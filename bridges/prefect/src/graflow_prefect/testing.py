@@ -1,1 +1,216 @@
-"""pytest fixtures for running graflow workflows on prefect in tests (loaded through ``pytest11``)."""
+"""pytest fixtures for running graflow workflows on Prefect in tests (loaded through ``pytest11``).
+
+The session fixture :func:`prefect_server` gives every test of a session one temporary Prefect API
+server (``prefect_test_harness``) with its own ``PREFECT_HOME``, memo store, analytics off and
+logging to the API off. Starting the server costs 10-30 s, so it is started once per session and
+only when a test asks for the fixture. Each flow run then costs about a second.
+
+Use it in a test::
+
+    def test_my_flow(prefect_server):
+        run = prefect_server.run(my_flow, x=1)            # result, flow_run_id, state
+        runs = prefect_server.task_runs(run.flow_run_id)  # task runs read back through the API
+        assert {r.name: r.state_name for r in runs} == {"a": "Completed", "b": "Completed"}
+
+Importing this module does not import Prefect: pytest loads it in every session of an environment
+where graflow-prefect is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "FlowRunOutcome",
+    "PrefectServer",
+    "TaskRunInfo",
+    "prefect_environment",
+    "prefect_server",
+    "read_task_runs",
+]
+
+#: Server start-up on a 2-core machine takes 17-28 s; Prefect's default (20-30 s) is too tight.
+STARTUP_TIMEOUT_SECONDS = 120
+
+
+def prefect_environment(home: Path) -> dict[str, str]:
+    """The environment variables that keep a Prefect test run inside ``home``.
+
+    ``PREFECT_MEMO_STORE_PATH`` is set on its own because Prefect does not derive it from
+    ``PREFECT_HOME``. Logging to the API is off: it adds a background worker and a flush per run
+    and tests read task runs, not logs.
+    """
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_MEMO_STORE_PATH": str(home / "memo_store.toml"),
+        "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(STARTUP_TIMEOUT_SECONDS),
+    }
+
+
+@dataclass(frozen=True)
+class TaskRunInfo:
+    """One Prefect task run as read back from the API.
+
+    ``upstream`` holds, per input name (``"wait_for"`` and ``"__parents__"`` included), the ids of
+    the task runs that input came from (Prefect's ``task_inputs``).
+    """
+
+    id: str
+    name: str
+    task_key: str
+    state_type: str
+    state_name: str
+    run_count: int
+    start_time: datetime | None
+    end_time: datetime | None
+    upstream: dict[str, list[str]] = field(default_factory=dict)
+    parameters: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FlowRunOutcome:
+    """The result of :meth:`PrefectServer.run`: the flow's return value, run id and final state."""
+
+    result: Any
+    flow_run_id: str
+    state: Any
+
+
+_TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def _task_run_info(run: Any) -> TaskRunInfo:
+    upstream: dict[str, list[str]] = {}
+    parameters: dict[str, list[str]] = {}
+    for key, inputs in (run.task_inputs or {}).items():
+        for item in inputs:
+            kind = getattr(item, "input_type", None)
+            if kind == "task_run":
+                upstream.setdefault(key, []).append(str(item.id))
+            elif kind == "parameter":
+                parameters.setdefault(key, []).append(str(item.name))
+    state_type = run.state_type.value if run.state_type is not None else ""
+    return TaskRunInfo(
+        id=str(run.id),
+        name=run.name,
+        task_key=run.task_key,
+        state_type=state_type,
+        state_name=run.state_name or "",
+        run_count=run.run_count,
+        start_time=run.start_time,
+        end_time=run.end_time,
+        upstream=upstream,
+        parameters=parameters,
+    )
+
+
+def read_task_runs(
+    flow_run_id: Any, *, expected: int | None = None, timeout: float = 30.0
+) -> list[TaskRunInfo]:
+    """Read the task runs of a flow run through the real Prefect client, sorted by start time.
+
+    Prefect 3 records task-run states through its event pipeline, so they reach the API a little
+    after the flow returns: this polls until every task run is in a final state (and, with
+    ``expected``, until at least that many exist), or raises :class:`TimeoutError`.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + timeout
+    flt = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    runs: list[TaskRunInfo] = []
+    with get_client(sync_client=True) as client:
+        while True:
+            raw = client.read_task_runs(flow_run_filter=flt, limit=200)
+            runs = [_task_run_info(r) for r in raw]
+            done = all(r.state_type in _TERMINAL for r in runs)
+            if done and (expected is None or len(runs) >= expected):
+                break
+            if time.monotonic() > deadline:
+                states = {r.name: r.state_type for r in runs}
+                raise TimeoutError(
+                    f"task runs of flow run {flow_run_id} not final after {timeout} s "
+                    f"(expected {expected}, have {states})"
+                )
+            time.sleep(0.05)
+    runs.sort(key=lambda r: (r.start_time is None, r.start_time or datetime.min, r.name))
+    return runs
+
+
+@dataclass
+class PrefectServer:
+    """The handle :func:`prefect_server` yields: the API URL, the temp home and read-back helpers."""
+
+    api_url: str
+    home: Path
+    environment: Mapping[str, str]
+
+    def run(self, flow: Any, /, **params: Any) -> FlowRunOutcome:
+        """Run ``flow(**params)`` against this server; returns result, flow run id and state.
+
+        The flow's exception (if it fails) propagates like a plain call.
+        """
+        state = flow(**params, return_state=True)
+        flow_run_id = str(state.state_details.flow_run_id)
+        return FlowRunOutcome(result=state.result(), flow_run_id=flow_run_id, state=state)
+
+    def task_runs(
+        self, flow_run_id: Any, *, expected: int | None = None, timeout: float = 30.0
+    ) -> list[TaskRunInfo]:
+        """The task runs of ``flow_run_id`` (see :func:`read_task_runs`)."""
+        return read_task_runs(flow_run_id, expected=expected, timeout=timeout)
+
+    def flow_run(self, flow_run_id: Any) -> Any:
+        """The flow run as the API reports it (``prefect.client.schemas.objects.FlowRun``)."""
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            return client.read_flow_run(flow_run_id)
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """One temporary Prefect API server for the whole test session (``prefect_test_harness``).
+
+    Sets a temporary ``PREFECT_HOME`` (and memo store, local storage), turns analytics and
+    logging to the API off, starts the server with a 120 s start-up timeout, and restores the
+    environment at the end of the session.
+    """
+    home = tmp_path_factory.mktemp("prefect_home")
+    env = prefect_environment(home)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        # Prefect reads its settings from the environment when it is first imported; if it was
+        # imported earlier in the session, temporary_settings applies the same values.
+        import prefect.settings as ps
+        from prefect.testing.utilities import prefect_test_harness
+
+        updates = {
+            ps.PREFECT_HOME: env["PREFECT_HOME"],
+            ps.PREFECT_MEMO_STORE_PATH: env["PREFECT_MEMO_STORE_PATH"],
+            ps.PREFECT_LOCAL_STORAGE_PATH: env["PREFECT_LOCAL_STORAGE_PATH"],
+            ps.PREFECT_SERVER_ANALYTICS_ENABLED: False,
+            ps.PREFECT_LOGGING_TO_API_ENABLED: False,
+        }
+        with ps.temporary_settings(updates=updates):
+            with prefect_test_harness(server_startup_timeout=STARTUP_TIMEOUT_SECONDS):
+                api_url = str(ps.PREFECT_API_URL.value())
+                yield PrefectServer(api_url=api_url, home=home, environment=dict(env))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
