@@ -1,4 +1,4 @@
-"""The ``graflow`` entry point of graflow-prefect: registers the prefect target with graflow_core."""
+"""The ``graflow`` entry point of graflow-prefect: registers the prefect bridge with graflow."""
 
 from __future__ import annotations
 

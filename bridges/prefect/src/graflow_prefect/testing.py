@@ -150,7 +150,7 @@ def read_task_runs(
 
 @dataclass
 class PrefectServer:
-    """The handle :func:`prefect_server` yields: the API URL, the temp home and read-back helpers."""
+    """What :func:`prefect_server` yields: the API URL, the temp home and read-back helpers."""
 
     api_url: str
     home: Path
@@ -204,10 +204,12 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
             ps.PREFECT_SERVER_ANALYTICS_ENABLED: False,
             ps.PREFECT_LOGGING_TO_API_ENABLED: False,
         }
-        with ps.temporary_settings(updates=updates):
-            with prefect_test_harness(server_startup_timeout=STARTUP_TIMEOUT_SECONDS):
-                api_url = str(ps.PREFECT_API_URL.value())
-                yield PrefectServer(api_url=api_url, home=home, environment=dict(env))
+        with (
+            ps.temporary_settings(updates=updates),
+            prefect_test_harness(server_startup_timeout=STARTUP_TIMEOUT_SECONDS),
+        ):
+            api_url = str(ps.PREFECT_API_URL.value())
+            yield PrefectServer(api_url=api_url, home=home, environment=dict(env))
     finally:
         for key, value in saved.items():
             if value is None:
