@@ -1,12 +1,37 @@
-"""The ``graflow`` entry point of graflow-mlflow."""
+"""The ``graflow`` entry point of graflow-mlflow.
+
+Loaded in every workflow run of an environment where graflow-mlflow is installed, so by default
+it only registers the ``mlflow`` task type (no per-task hooks: installing the package tracks
+nothing). With ``GRAFLOW_MLFLOW=1`` in the environment the entry point is an
+:class:`~graflow_mlflow.tracking.EnvMlflowTracking` instead, which tracks every run of the
+process — how orchestrator workers switch tracking on without code. Importing this module does
+not import MLflow.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from graflow_core.plugins import hookimpl
+from graflow_mlflow import config
+
 
 class MlflowPlugin:
-    """pluggy plugin object for graflow-mlflow (hook implementations are added as the plugin
-    grows).
-    """
+    """The entry-point plugin when tracking is not switched on: the ``mlflow`` task type only."""
+
+    @hookimpl
+    def register_task_types(self) -> list[Any]:
+        from graflow_mlflow.task_type import MlflowTaskType
+
+        return [MlflowTaskType()]
 
 
-plugin = MlflowPlugin()
+def _make_plugin() -> object:
+    if config.env_enabled():
+        from graflow_mlflow.tracking import EnvMlflowTracking
+
+        return EnvMlflowTracking()
+    return MlflowPlugin()
+
+
+plugin = _make_plugin()

@@ -1,1 +1,136 @@
-"""pytest fixtures for MLflow tracking in tests (loaded through ``pytest11``)."""
+"""pytest fixtures for MLflow tracking in tests (loaded through ``pytest11``).
+
+``mlflow_tracking`` gives each test a fresh experiment in a temporary SQLite tracking store that
+is created once per test session (creating the database costs ~3 s)::
+
+    def test_tracked(mlflow_tracking):
+        wf.execute(plugins=[mlflow_tracking.tracking()])
+        (parent,) = mlflow_tracking.parent_runs()
+        children = mlflow_tracking.child_runs(parent.info.run_id)
+
+While the session store exists, ``MLFLOW_TRACKING_URI``, ``MLFLOW_DISABLE_TELEMETRY=true`` and
+``GRAFLOW_MLFLOW_ARTIFACT_LOCATION`` point at it (restored at the end of the session); during a
+test ``MLFLOW_EXPERIMENT_NAME`` names the test's experiment, so code that uses MLflow's defaults
+— and subprocesses the test starts — log there too. MLflow is imported only when a test uses the
+fixture.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class MlflowStore:
+    """The session's temporary tracking store."""
+
+    uri: str
+    root: Path
+    artifact_root: Path
+    client: Any
+
+
+@dataclass
+class MlflowTrackingFixture:
+    """What ``mlflow_tracking`` returns: the store, a client, and this test's experiment."""
+
+    uri: str
+    client: Any
+    artifact_root: Path
+    experiment: str
+    experiment_id: str
+
+    def tracking(self, **options: Any) -> Any:
+        """An :class:`~graflow_mlflow.MlflowTracking` logging into this test's experiment."""
+        from graflow_mlflow.tracking import MlflowTracking
+
+        return MlflowTracking(self.uri, self.experiment, **options)
+
+    def runs(self, filter_string: str = "") -> list[Any]:
+        """Every run of the test's experiment (oldest first)."""
+        return list(
+            self.client.search_runs(
+                [self.experiment_id],
+                filter_string,
+                max_results=5000,
+                order_by=["attributes.start_time ASC"],
+            )
+        )
+
+    def parent_runs(self) -> list[Any]:
+        """The workflow-level runs (those without ``mlflow.parentRunId``)."""
+        return [r for r in self.runs() if "mlflow.parentRunId" not in r.data.tags]
+
+    def child_runs(self, parent_run_id: str) -> list[Any]:
+        """The task runs of ``parent_run_id``."""
+        return self.runs(f"tags.`mlflow.parentRunId` = '{parent_run_id}'")
+
+    def children_by_task(self, parent_run_id: str) -> dict[str, Any]:
+        """The task runs of ``parent_run_id`` by their ``graflow.task_key`` tag."""
+        return {r.data.tags["graflow.task_key"]: r for r in self.child_runs(parent_run_id)}
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowStore]:
+    """A temporary SQLite tracking store for the session (environment set while it exists)."""
+    root = tmp_path_factory.mktemp("graflow-mlflow")
+    artifact_root = root / "artifacts"
+    artifact_root.mkdir()
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    env = {
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "GRAFLOW_MLFLOW_ARTIFACT_LOCATION": str(artifact_root),
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=uri)
+        client.search_experiments(max_results=1)  # creates the database once
+        yield MlflowStore(uri=uri, root=root, artifact_root=artifact_root, client=client)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def mlflow_tracking(
+    mlflow_store: MlflowStore, request: pytest.FixtureRequest
+) -> Iterator[MlflowTrackingFixture]:
+    """A fresh experiment in the session's tracking store, named after the test."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:180]
+    experiment = f"{name}-{next(_counter)}-{os.getpid()}"
+    artifacts = mlflow_store.artifact_root / experiment
+    experiment_id = mlflow_store.client.create_experiment(
+        experiment, artifact_location=artifacts.as_uri()
+    )
+    saved = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    os.environ["MLFLOW_EXPERIMENT_NAME"] = experiment
+    try:
+        yield MlflowTrackingFixture(
+            uri=mlflow_store.uri,
+            client=mlflow_store.client,
+            artifact_root=artifacts,
+            experiment=experiment,
+            experiment_id=experiment_id,
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
+        else:
+            os.environ["MLFLOW_EXPERIMENT_NAME"] = saved

@@ -1,0 +1,608 @@
+"""MLflow tracking of graflow runs: one parent run per workflow run, a child run per task.
+
+:class:`MlflowTracking` is a graflow plugin (hook implementations). It is active only where it is
+switched on — ``wf.execute(plugins=[MlflowTracking(...)])``, :func:`enable`, or the environment
+variable ``GRAFLOW_MLFLOW=1`` — never merely because graflow-mlflow is installed.
+
+Continuity on orchestrators
+---------------------------
+The parent run is keyed on the run's ``workflow_run_id`` (the orchestrator's run identity, set by
+the bridges; the graflow session id for a plain run): every process that executes a part of one
+workflow run — an Airflow task, a Dagster op, a Prefect flow run — finds the same parent by the
+tag ``graflow.workflow_run_key`` (a hash of the id; ``graflow.workflow_run_id`` holds the id
+itself) and adds its tasks as children (tag ``mlflow.parentRunId``). A task that runs again in
+the same workflow run (a retry by graflow or by the orchestrator, a resumed run) logs into its
+existing child run: attempts are counted and each failed attempt leaves its traceback.
+
+Concurrent creators: with a local store (``sqlite:///`` file, ``file:`` directory) the
+find-or-create of the parent holds an exclusive file lock next to the store, so exactly one parent
+exists. With a remote server each creator creates its run, searches again and keeps the earliest
+(``start_time``, then run id); the others delete theirs. A creator that searched before a second
+one with the *same millisecond* start time and a smaller run id created its run can still end up
+with a different parent than that second one; use a local store, or let the first orchestrator
+task run alone, where that matters.
+
+Parent status
+-------------
+``run_scope == "workflow"`` (the whole run in one engine): RUNNING from ``workflow_start``,
+FINISHED at ``workflow_end``, FAILED at ``workflow_failure`` (KILLED when the run was cancelled).
+
+``run_scope == "step"`` (one step of a run split over orchestrator tasks): a step never ends the
+parent as if the whole run had ended. At the end of each step the parent's status is derived from
+all its task children: RUNNING while any child is running, else FAILED if any child failed for
+good, else FINISHED; its end time is that of the latest step. A task that the orchestrator retries
+successfully turns its child — and so the parent — back to FINISHED. Between two steps a
+finished-looking parent only means "no step is running and none has failed".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+import traceback
+import warnings
+import weakref
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from graflow_core.core.task import ParallelGroup
+from graflow_core.exceptions import GraflowWorkflowCanceledError, describe_error
+from graflow_core.plugins import hookimpl
+from graflow_mlflow import config
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+TAG_WORKFLOW_RUN_ID = "graflow.workflow_run_id"
+TAG_WORKFLOW_RUN_KEY = "graflow.workflow_run_key"
+TAG_WORKFLOW_NAME = "graflow.workflow_name"
+TAG_RUN_SCOPE = "graflow.run_scope"
+TAG_TASK_ID = "graflow.task_id"
+TAG_TASK_KEY = "graflow.task_key"
+TAG_ATTEMPTS = "graflow.attempts"
+TAG_STATUS = "graflow.status"
+TAG_ERROR = "graflow.error"
+TAG_PARENT = "mlflow.parentRunId"
+
+_MAX_TAG = 8000
+_FAILED_STATES = ("FAILED", "KILLED")
+
+
+class TrackingWarning(RuntimeWarning):
+    """MLflow tracking failed; the workflow run goes on (``strict=True`` raises instead)."""
+
+
+def root_context(context: Any) -> Any:
+    """The run's root context (parallel branches point to it through ``parent_context``)."""
+    while context.parent_context is not None:
+        context = context.parent_context
+    return context
+
+
+def workflow_run_id(context: Any) -> str:
+    """The id every part of one workflow run shares (``context.workflow_run_id``)."""
+    root = root_context(context)
+    value = getattr(root, "workflow_run_id", None)
+    return str(value) if value else str(root.session_id)
+
+
+def run_key(run_id: str) -> str:
+    """The lookup tag of a workflow run id (safe in MLflow filter strings)."""
+    return hashlib.sha256(run_id.encode()).hexdigest()[:40]
+
+
+@dataclass
+class _Child:
+    run_id: str | None
+    attempts: int = 0
+    status: str = "RUNNING"
+    started: float = 0.0
+    created: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class _RunState:
+    key: str
+    scope: str
+    client: Any
+    experiment_id: str
+    parent_id: str
+    started: float
+    users: int = 1
+    children: dict[str, _Child] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# (workflow_run_id, task_id) -> (client, child run id) while the task's attempt runs; the
+# ``mlflow`` task type logs into it.
+_active_task_runs: dict[tuple[str, str], tuple[Any, str]] = {}
+# Root context -> the tracking instance that owns it (two instances never track one run twice).
+_owners: weakref.WeakKeyDictionary[Any, MlflowTracking] = weakref.WeakKeyDictionary()
+_owners_lock = threading.Lock()
+
+
+def active_task_run(context: Any, task_id: str) -> tuple[Any, str] | None:
+    """``(MlflowClient, run_id)`` of the child run of ``task_id`` if tracking is on, else None."""
+    return _active_task_runs.get((workflow_run_id(context), task_id))
+
+
+class MlflowTracking:
+    """Track workflow runs in MLflow: a parent run per workflow run, a child run per task.
+
+    Args:
+        tracking_uri: the MLflow tracking store or server; default ``$MLFLOW_TRACKING_URI``, else
+            ``sqlite:///<cwd>/mlflow.db``.
+        experiment: experiment name; default ``$MLFLOW_EXPERIMENT_NAME``, else the workflow's
+            name (``"graflow"`` for an unnamed workflow). Created when missing.
+        log_inputs: log a task's small inputs (scalars and short containers) as parameters of
+            its child run (default True; ``GRAFLOW_MLFLOW_LOG_INPUTS=0`` turns it off).
+        max_param_length: inputs whose text is longer are not logged.
+        log_groups: also create a child run for each parallel group node.
+        log_tracebacks: store each failed attempt's traceback as ``errors/attempt_<n>.txt``.
+        run_name: name of the parent run (default: the workflow's name).
+        tags: extra tags on the parent run.
+        artifact_location: artifact root of experiments this plugin creates.
+        strict: raise tracking errors instead of warning (:class:`TrackingWarning`).
+
+    Use it for one run (``wf.execute(plugins=[MlflowTracking()])``), for every run of the
+    process (:func:`enable`), or on workers without code (``GRAFLOW_MLFLOW=1``).
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        *,
+        log_inputs: bool | None = None,
+        max_param_length: int = 500,
+        log_groups: bool = False,
+        log_tracebacks: bool = True,
+        run_name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        artifact_location: str | None = None,
+        strict: bool = False,
+    ) -> None:
+        import os
+
+        self.tracking_uri = tracking_uri or config.default_tracking_uri()
+        self.experiment = experiment or os.environ.get(config.EXPERIMENT_ENV) or None
+        self.log_inputs = (
+            config.env_flag(config.LOG_INPUTS_ENV, True) if log_inputs is None else log_inputs
+        )
+        self.max_param_length = max_param_length
+        self.log_groups = log_groups
+        self.log_tracebacks = log_tracebacks
+        self.run_name = run_name
+        self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        self.artifact_location = artifact_location or os.environ.get(config.ARTIFACT_LOCATION_ENV)
+        self.strict = strict
+        self._lock = threading.Lock()
+        self._runs: dict[str, _RunState] = {}
+        self._client: MlflowClient | None = None
+        self._experiments: dict[str, str] = {}
+        self._warned = False
+
+    def __repr__(self) -> str:
+        return f"MlflowTracking(tracking_uri={self.tracking_uri!r}, experiment={self.experiment!r})"
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    @hookimpl
+    def workflow_start(self, context: Any, workflow_name: str) -> None:
+        self._guard(self._start_run, context, workflow_name)
+
+    @hookimpl
+    def workflow_end(self, context: Any, workflow_name: str, result: Any) -> None:
+        self._guard(self._end_run, context, "FINISHED")
+
+    @hookimpl
+    def workflow_failure(self, context: Any, workflow_name: str, error: BaseException) -> None:
+        status = "KILLED" if isinstance(error, GraflowWorkflowCanceledError) else "FAILED"
+        self._guard(self._end_run, context, status)
+
+    @hookimpl
+    def task_start(self, task: Any, task_id: str, context: Any) -> None:
+        state = self._runs.get(workflow_run_id(context)) if self._runs else None
+        if state is not None and (self.log_groups or not isinstance(task, ParallelGroup)):
+            self._guard(self._start_task, state, task, task_id, context)
+
+    @hookimpl
+    def task_end(self, task: Any, task_id: str, context: Any, result: Any) -> None:
+        state = self._runs.get(workflow_run_id(context)) if self._runs else None
+        if state is not None:
+            self._guard(self._end_task, state, task_id, context, None, True)
+
+    @hookimpl
+    def task_failure(
+        self, task: Any, task_id: str, context: Any, error: BaseException, final: bool
+    ) -> None:
+        state = self._runs.get(workflow_run_id(context)) if self._runs else None
+        if state is not None:
+            self._guard(self._end_task, state, task_id, context, error, final)
+
+    # -- workflow runs -------------------------------------------------------------------------
+
+    def _start_run(self, context: Any, workflow_name: str) -> None:
+        with _owners_lock:
+            owner = _owners.get(context)
+            if owner is not None and owner is not self:
+                return  # another MlflowTracking instance tracks this run already
+            _owners[context] = self
+        key = workflow_run_id(context)
+        scope = str(getattr(context, "run_scope", None) or "workflow")
+        with self._lock:
+            state = self._runs.get(key)
+            if state is not None:
+                state.users += 1
+                return
+            client = self._get_client()
+            experiment_id = self._experiment_id(client, workflow_name)
+            parent, created = self._find_or_create_parent(
+                client, experiment_id, key, scope, workflow_name, context
+            )
+            state = _RunState(
+                key=key,
+                scope=scope,
+                client=client,
+                experiment_id=experiment_id,
+                parent_id=parent.info.run_id,
+                started=time.perf_counter(),
+            )
+            if not created:
+                for run in _search_all(client, experiment_id, _children_filter(state.parent_id)):
+                    task_key = run.data.tags.get(TAG_TASK_KEY)
+                    if task_key:
+                        state.children[task_key] = _loaded_child(run)
+                if parent.info.status != "RUNNING":
+                    client.update_run(state.parent_id, status="RUNNING")
+            self._runs[key] = state
+
+    def _end_run(self, context: Any, status: str) -> None:
+        with _owners_lock:
+            if _owners.get(context) is self:
+                del _owners[context]
+        key = workflow_run_id(context)
+        with self._lock:
+            state = self._runs.get(key)
+            if state is None:
+                return
+            state.users -= 1
+            if state.users > 0:
+                return
+            del self._runs[key]
+        for active in [k for k in _active_task_runs if k[0] == key]:
+            _active_task_runs.pop(active, None)
+        from mlflow.entities import Metric, RunTag
+
+        client = state.client
+        if state.scope == "step":
+            status = self._derived_status(state, status)
+            metrics = []
+        else:
+            duration = time.perf_counter() - state.started
+            metrics = [Metric("duration_seconds", duration, _now_ms(), 0)]
+        tags = [RunTag(TAG_STATUS, status.lower())]
+        client.log_batch(state.parent_id, metrics=metrics, tags=tags)
+        if status == "RUNNING":
+            client.update_run(state.parent_id, status="RUNNING")
+        else:
+            client.set_terminated(state.parent_id, status)
+
+    def _derived_status(self, state: _RunState, own: str) -> str:
+        """Parent status after a step: from all task children of every process."""
+        if own == "KILLED":
+            return own
+        statuses = {
+            run.info.status
+            for run in _search_all(
+                state.client, state.experiment_id, _children_filter(state.parent_id)
+            )
+        }
+        if "RUNNING" in statuses or "SCHEDULED" in statuses:
+            return "RUNNING"
+        if statuses & set(_FAILED_STATES) or own == "FAILED":
+            return "FAILED"
+        return "FINISHED"
+
+    def _find_or_create_parent(
+        self,
+        client: MlflowClient,
+        experiment_id: str,
+        key: str,
+        scope: str,
+        workflow_name: str,
+        context: Any,
+    ) -> tuple[Any, bool]:
+        lookup = _parent_filter(run_key(key))
+        with _store_lock(self.tracking_uri) as locked:
+            found = _search_all(client, experiment_id, lookup)
+            if found:
+                return _earliest(found), False
+            tags = {
+                TAG_WORKFLOW_RUN_ID: key[:_MAX_TAG],
+                TAG_WORKFLOW_RUN_KEY: run_key(key),
+                TAG_WORKFLOW_NAME: workflow_name or "",
+                TAG_RUN_SCOPE: scope,
+                "graflow.session_id": str(context.session_id),
+                **self.tags,
+            }
+            version = getattr(context, "workflow_version", None)
+            if version:
+                tags["graflow.workflow_version"] = str(version)
+            run = client.create_run(
+                experiment_id, tags=tags, run_name=self.run_name or workflow_name or "graflow"
+            )
+            if locked:
+                return run, True
+        # A remote store: the earliest of the concurrent creators wins, the others step back.
+        winner = _earliest(_search_all(client, experiment_id, lookup) or [run])
+        if winner.info.run_id != run.info.run_id:
+            client.delete_run(run.info.run_id)
+            return winner, False
+        return run, True
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    def _start_task(self, state: _RunState, task: Any, task_id: str, context: Any) -> None:
+        task_key = _task_key(task_id, context)
+        with state.lock:
+            child = state.children.get(task_key)
+            new = child is None
+            if child is None:
+                child = state.children[task_key] = _Child(run_id=None)
+        client = state.client
+        if new:
+            try:
+                tags = {
+                    TAG_PARENT: state.parent_id,
+                    TAG_WORKFLOW_RUN_ID: state.key[:_MAX_TAG],
+                    TAG_TASK_ID: task_id,
+                    TAG_TASK_KEY: task_key,
+                }
+                task_type = getattr(task, "task_type", None)
+                if task_type:
+                    tags["graflow.task_type"] = str(task_type)
+                run = client.create_run(state.experiment_id, tags=tags, run_name=task_id)
+                child.run_id = run.info.run_id
+                params = self._input_params(task, context) if self.log_inputs else []
+                if params:
+                    client.log_batch(child.run_id, params=params)
+            finally:
+                child.created.set()
+        else:
+            child.created.wait(30)
+            if child.run_id is not None and child.status in ("FINISHED", *_FAILED_STATES):
+                client.update_run(child.run_id, status="RUNNING")  # terminated: reopen it
+        if child.run_id is None:
+            return
+        child.attempts += 1
+        child.status = "RUNNING"
+        child.started = time.perf_counter()
+        _active_task_runs[(state.key, task_id)] = (client, child.run_id)
+
+    def _end_task(
+        self,
+        state: _RunState,
+        task_id: str,
+        context: Any,
+        error: BaseException | None,
+        final: bool,
+    ) -> None:
+        child = state.children.get(_task_key(task_id, context))
+        if child is None or child.run_id is None or child.status != "RUNNING":
+            return
+        from mlflow.entities import Metric, RunTag
+
+        _active_task_runs.pop((state.key, task_id), None)
+        client = state.client
+        duration = time.perf_counter() - child.started
+        attempt = child.attempts
+        metrics = [Metric("duration_seconds", duration, _now_ms(), attempt)]
+        tags = [RunTag(TAG_ATTEMPTS, str(attempt))]
+        if error is None:
+            tags.append(RunTag(TAG_STATUS, "success"))
+            status = "FINISHED"
+        else:
+            tags.append(RunTag(TAG_STATUS, "failed" if final else "retrying"))
+            tags.append(RunTag(TAG_ERROR, describe_error(error)[:_MAX_TAG]))
+            status = "FAILED" if final else "RUNNING"
+        client.log_batch(child.run_id, metrics=metrics, tags=tags)
+        if error is not None and self.log_tracebacks:
+            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            client.log_text(child.run_id, text, f"errors/attempt_{attempt}.txt")
+        if status != "RUNNING":
+            client.set_terminated(child.run_id, status)
+        child.status = status if error is None or final else "RETRYING"
+
+    def _input_params(self, task: Any, context: Any) -> list[Any]:
+        resolved = getattr(task, "resolved_inputs", None)
+        if resolved is None:
+            return []
+        from mlflow.entities import Param
+
+        params = []
+        for name, value in resolved(context).items():
+            if value is None or isinstance(value, (str, int, float, bool)):
+                text = str(value)
+            elif isinstance(value, (list, tuple, dict)):
+                text = repr(value)
+            else:
+                continue
+            if len(text) <= self.max_param_length and len(name) <= 250:
+                params.append(Param(name, text))
+        return params
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _get_client(self) -> MlflowClient:
+        if self._client is None:
+            from mlflow import MlflowClient
+
+            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+    def _experiment_id(self, client: MlflowClient, workflow_name: str) -> str:
+        name = self.experiment or workflow_name or "graflow"
+        cached = self._experiments.get(name)
+        if cached is not None:
+            return cached
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            from mlflow.exceptions import MlflowException
+
+            with _store_lock(self.tracking_uri):
+                experiment = client.get_experiment_by_name(name)
+                if experiment is None:
+                    try:
+                        experiment_id = client.create_experiment(
+                            name, artifact_location=self.artifact_location
+                        )
+                    except MlflowException:  # created concurrently by another process
+                        experiment = client.get_experiment_by_name(name)
+                        if experiment is None:
+                            raise
+                        experiment_id = experiment.experiment_id
+                else:
+                    experiment_id = experiment.experiment_id
+        else:
+            experiment_id = experiment.experiment_id
+        self._experiments[name] = experiment_id
+        return experiment_id
+
+    def _guard(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            if self.strict:
+                raise
+            if not self._warned:
+                self._warned = True
+                warnings.warn(
+                    f"graflow-mlflow could not log to {self.tracking_uri}: {describe_error(exc)} "
+                    "(the workflow goes on; further tracking errors of this plugin are not "
+                    "reported; MlflowTracking(strict=True) raises them)",
+                    TrackingWarning,
+                    stacklevel=3,
+                )
+
+
+class EnvMlflowTracking(MlflowTracking):
+    """The entry-point plugin when ``GRAFLOW_MLFLOW=1``: tracking plus the ``mlflow`` task type."""
+
+    @hookimpl
+    def register_task_types(self) -> list[Any]:
+        from graflow_mlflow.task_type import MlflowTaskType
+
+        return [MlflowTaskType()]
+
+
+_ENABLED_NAME = "graflow-mlflow-tracking"
+
+
+def enable(
+    tracking_uri: str | None = None, experiment: str | None = None, **options: Any
+) -> MlflowTracking:
+    """Track every workflow run of this process (replaces an earlier :func:`enable`).
+
+    Takes the arguments of :class:`MlflowTracking` and returns the registered instance.
+    """
+    from graflow_core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    disable()
+    tracking = MlflowTracking(tracking_uri, experiment, **options)
+    manager.register(tracking, name=_ENABLED_NAME)
+    return tracking
+
+
+def disable() -> None:
+    """Undo :func:`enable` (runs already started finish their tracking)."""
+    from graflow_core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    if manager.get_plugin(_ENABLED_NAME) is not None:
+        manager.unregister(name=_ENABLED_NAME)
+
+
+def is_enabled() -> bool:
+    """True when :func:`enable` is in effect or ``GRAFLOW_MLFLOW=1`` switched tracking on."""
+    from graflow_core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    if manager.get_plugin(_ENABLED_NAME) is not None:
+        return True
+    return any(isinstance(p, MlflowTracking) for p in manager.get_plugins())
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _task_key(task_id: str, context: Any) -> str:
+    count = context.cycle_controller.cycle_counts.get(task_id, 1)
+    return task_id if count <= 1 else f"{task_id}#{count}"
+
+
+def _parent_filter(key_hash: str) -> str:
+    return f"tags.`{TAG_WORKFLOW_RUN_KEY}` = '{key_hash}'"
+
+
+def _children_filter(parent_id: str) -> str:
+    return f"tags.`{TAG_PARENT}` = '{parent_id}'"
+
+
+def _earliest(runs: list[Any]) -> Any:
+    return min(runs, key=lambda r: (r.info.start_time or 0, r.info.run_id))
+
+
+def _loaded_child(run: Any) -> _Child:
+    try:
+        attempts = int(run.data.tags.get(TAG_ATTEMPTS, "0"))
+    except ValueError:
+        attempts = 0
+    child = _Child(run_id=run.info.run_id, attempts=attempts, status=run.info.status)
+    child.created.set()
+    return child
+
+
+def _search_all(client: MlflowClient, experiment_id: str, filter_string: str) -> list[Any]:
+    runs: list[Any] = []
+    token = None
+    while True:
+        page = client.search_runs(
+            [experiment_id], filter_string, max_results=1000, page_token=token
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[bool]:
+    """An exclusive lock between processes for a local store; yields whether one is held."""
+    path = config.local_store_path(uri)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock (documented race)
+        fcntl = None  # type: ignore[assignment]
+    if path is None or fcntl is None:
+        yield False
+        return
+    if uri.startswith("sqlite:"):
+        lock_path = path.with_name(path.name + ".graflow-lock")
+    else:
+        lock_path = path / ".graflow-lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
