@@ -9,7 +9,8 @@ lazily (PEP 562) from the submodule that defines them, the first time they are u
 - :class:`GraflowTaskOperator` — the operator of a rendered step.
 - :class:`GraflowOperator` — run a whole workflow inside one Airflow task (durable resume).
 - :func:`from_airflow_dag` — turn a hand-written Airflow DAG into a graflow workflow.
-- :func:`write_dag_file` — write a DAG file that imports a workflow by reference.
+- :func:`export_dag_file` — write a DAG file that imports a workflow by reference;
+  :func:`load_dag` — what such a file calls.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ _LAZY: dict[str, str] = {
     "spec_from_rendered_dag": "render",
     "GraflowTaskOperator": "render",
     "GraflowBranchTaskOperator": "render",
-    "write_dag_file": "dagfile",
+    "export_dag_file": "dagfile",
+    "load_dag": "dagfile",
     "GraflowOperator": "operator",
     "from_airflow_dag": "parse",
 }
