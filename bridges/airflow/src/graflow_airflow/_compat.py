@@ -5,6 +5,8 @@ Only imported by modules that import Airflow anyway (never by ``graflow_airflow/
 
 from __future__ import annotations
 
+from typing import Any
+
 try:  # Airflow >= 3.1: the Task SDK owns the task exceptions
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 except ImportError:  # pragma: no cover - older layouts
@@ -13,4 +15,36 @@ except ImportError:  # pragma: no cover - older layouts
         AirflowSkipException,
     )
 
-__all__ = ["AirflowFailException", "AirflowSkipException"]
+__all__ = [
+    "AirflowFailException",
+    "AirflowSkipException",
+    "backoff_factor_from",
+    "exponential_backoff_argument",
+]
+
+
+# -- retry backoff (render.py) -------------------------------------------------------------------
+# Airflow 3.3 (and 3.2, where the change landed: apache/airflow#56866) takes
+# ``retry_exponential_backoff`` as a float multiplier (0 = constant delay). Earlier Task SDK
+# versions took a bool (True = base 2). Detected from the class default, not the version string.
+
+
+def _backoff_is_bool() -> bool:
+    from airflow.sdk import BaseOperator
+
+    return isinstance(getattr(BaseOperator, "retry_exponential_backoff", 0), bool)
+
+
+def exponential_backoff_argument(factor: float) -> float | bool:
+    """``retry_exponential_backoff`` for graflow's ``backoff_factor`` (1 means no backoff)."""
+    if _backoff_is_bool():  # pragma: no cover - Airflow < 3.2 only
+        return factor != 1.0
+    return 0 if factor == 1.0 else float(factor)
+
+
+def backoff_factor_from(value: Any) -> float:
+    """graflow's ``backoff_factor`` for an operator's ``retry_exponential_backoff``."""
+    if isinstance(value, bool):  # pragma: no cover - Airflow < 3.2 only
+        return 2.0 if value else 1.0
+    factor = float(value or 0)
+    return 1.0 if factor == 0 else factor
