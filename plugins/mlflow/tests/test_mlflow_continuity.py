@@ -1,0 +1,90 @@
+"""Continuity across processes: every step of one workflow run logs into the same parent run.
+
+Each step runs in its own Python process with tracking switched on by environment only
+(GRAFLOW_MLFLOW=1 + MLFLOW_TRACKING_URI), as an Airflow/Dagster worker would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WORKER = Path(__file__).with_name("mlflow_step_worker.py")
+
+
+def _env(mlflow_tracking) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GRAFLOW_MLFLOW="1",
+        MLFLOW_TRACKING_URI=mlflow_tracking.uri,
+        MLFLOW_EXPERIMENT_NAME=mlflow_tracking.experiment,
+        MLFLOW_DISABLE_TELEMETRY="true",
+    )
+    return env
+
+
+def _start(mlflow_tracking, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), *args],
+        env=_env(mlflow_tracking),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _step(mlflow_tracking, *args: str, expect: int = 0) -> None:
+    proc = _start(mlflow_tracking, *args)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == expect, err[-3000:]
+
+
+@pytest.mark.slow
+def test_mlflow_steps_in_separate_processes_share_one_parent(mlflow_tracking):
+    run_id = "etl_dag/scheduled__2026-11-28T00:00:00+00:00"
+    _step(mlflow_tracking, "extract", run_id)
+    # Two steps of the next layer start together (concurrent find-or-create of the parent).
+    procs = [_start(mlflow_tracking, name, run_id) for name in ("clean", "enrich")]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-3000:]
+    (parent,) = mlflow_tracking.parent_runs()
+    assert parent.data.tags["graflow.workflow_run_id"] == run_id
+    assert parent.data.tags["graflow.run_scope"] == "step"
+    assert parent.info.status == "FINISHED"
+    children = mlflow_tracking.children_by_task(parent.info.run_id)
+    assert sorted(children) == ["clean", "enrich", "extract"]
+    assert children["extract"].data.params == {"size": "3"}
+
+    # A failing step fails the parent; the orchestrator's successful retry finishes it again.
+    _step(mlflow_tracking, "load", run_id, "fail", expect=3)
+    (parent,) = mlflow_tracking.parent_runs()
+    assert parent.info.status == "FAILED"
+    assert mlflow_tracking.children_by_task(parent.info.run_id)["load"].info.status == "FAILED"
+    _step(mlflow_tracking, "load", run_id)
+    (parent,) = mlflow_tracking.parent_runs()
+    assert parent.info.status == "FINISHED"
+    children = mlflow_tracking.children_by_task(parent.info.run_id)
+    assert sorted(children) == ["clean", "enrich", "extract", "load"]
+    assert children["load"].info.status == "FINISHED"
+    assert children["load"].data.tags["graflow.attempts"] == "2"
+
+    # Another workflow run id: another parent.
+    _step(mlflow_tracking, "extract", "etl_dag/manual__2")
+    assert len(mlflow_tracking.parent_runs()) == 2
+
+
+@pytest.mark.slow
+def test_mlflow_concurrent_first_steps_create_one_parent(mlflow_tracking):
+    procs = [_start(mlflow_tracking, f"root_{i}", "fan/run-1") for i in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err[-3000:]
+    (parent,) = mlflow_tracking.parent_runs()
+    children = mlflow_tracking.children_by_task(parent.info.run_id)
+    assert sorted(children) == [f"root_{i}" for i in range(4)]
+    assert parent.info.status == "FINISHED"
