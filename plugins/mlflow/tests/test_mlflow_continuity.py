@@ -39,7 +39,7 @@ def _start(mlflow_tracking, *args: str) -> subprocess.Popen[str]:
 
 def _step(mlflow_tracking, *args: str, expect: int = 0) -> None:
     proc = _start(mlflow_tracking, *args)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == expect, err[-3000:]
 
 

@@ -94,7 +94,7 @@ def test_mlflow_task_type_rejects_malformed_returns(mlflow_tracking):
         def gone() -> dict:
             return {"artifacts": ["/nonexistent/file.bin"]}
 
-    with pytest.raises(Exception, match="'/nonexistent/file.bin', which does not exist"):
+    with pytest.raises(Exception, match=r"'/nonexistent/file\.bin', which does not exist"):
         wf2.execute(plugins=[mlflow_tracking.tracking()])
 
 
