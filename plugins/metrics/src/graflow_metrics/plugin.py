@@ -1,12 +1,39 @@
-"""The ``graflow`` entry point of graflow-metrics."""
+"""The ``graflow`` entry point of graflow-metrics.
+
+Installed is not enabled: the entry-point object implements no hook at all unless
+``GRAFLOW_METRICS=1`` is set when plugins are discovered (the first workflow run of the
+process); then it is a :class:`~graflow_metrics.exporter.MetricsPlugin` serving ``/metrics``
+and ``/health`` on ``GRAFLOW_METRICS_PORT`` (default 9464). Without the variable, use
+``graflow_metrics.enable()`` or ``wf.execute(plugins=[MetricsPlugin(...)])``.
+
+``plugin`` is computed on first access (PEP 562), so importing this module imports neither
+prometheus_client nor pluggy.
+"""
 
 from __future__ import annotations
 
-
-class MetricsPlugin:
-    """pluggy plugin object for graflow-metrics (hook implementations are added as the plugin
-    grows).
-    """
+from typing import Any
 
 
-plugin = MetricsPlugin()
+class InactiveMetricsPlugin:
+    """What the entry point registers when metrics are not enabled: no hooks, no cost."""
+
+    def __repr__(self) -> str:
+        return (
+            "<graflow-metrics: inactive (set GRAFLOW_METRICS=1 or call graflow_metrics.enable())>"
+        )
+
+
+def __getattr__(name: str) -> Any:
+    if name != "plugin":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from graflow_metrics._api import env_enabled
+
+    if env_enabled():
+        from graflow_metrics._api import plugin_from_env
+
+        value: Any = plugin_from_env()
+    else:
+        value = InactiveMetricsPlugin()
+    globals()["plugin"] = value
+    return value

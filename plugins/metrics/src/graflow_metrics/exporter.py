@@ -1,0 +1,344 @@
+"""The metrics plugin: Prometheus metrics of workflow runs, from graflow's run hooks.
+
+Metrics (``registry`` default: prometheus_client's global ``REGISTRY``):
+
+=================================== ========= ==========================================
+``graflow_task_duration_seconds``   histogram ``workflow``, ``task`` — one attempt
+``graflow_tasks_total``             counter   ``workflow``, ``task``, ``status``
+                                              (``success`` / ``failure`` / ``retry``)
+``graflow_workflow_duration_seconds`` histogram ``workflow``, ``status`` (``success`` / ``failure``)
+``graflow_workflows_total``         counter   ``workflow``, ``status``
+``graflow_tasks_running``           gauge     ``workflow`` — attempts in progress
+``graflow_queue_depth``             gauge     ``workflow`` — task ids queued, not yet started
+``graflow_workflows_running``       gauge     ``workflow``
+=================================== ========= ==========================================
+
+The three gauges are computed when scraped (from the runs in progress), so they cost nothing per
+task. Parallel-group nodes are not counted as tasks (their members are). Iterations
+(``next_iteration``) are labelled with their base task id.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from graflow_core.core.task import ParallelGroup
+from graflow_core.exceptions import ConfigError
+from graflow_core.plugins import hookimpl
+from graflow_metrics import logcontext
+from graflow_metrics.health import FailureWindow
+
+#: Histogram buckets (seconds) of task and workflow durations.
+DEFAULT_BUCKETS: tuple[float, ...] = (
+    0.001,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+    900.0,
+    3600.0,
+)
+#: Distinct (workflow, task) label pairs kept before new tasks are labelled ``task="_other"``.
+DEFAULT_MAX_TASK_LABELS = 2000
+OTHER_TASK = "_other"
+
+_perf = time.perf_counter
+
+
+class _TaskSeries:
+    """The label children of one (workflow, task): resolved once, then used per attempt."""
+
+    __slots__ = ("duration", "failure", "retry", "success")
+
+    def __init__(self, metrics: MetricSet, workflow: str, task: str) -> None:
+        self.duration = metrics.task_duration.labels(workflow, task)
+        self.success = metrics.tasks_total.labels(workflow, task, "success")
+        self.failure = metrics.tasks_total.labels(workflow, task, "failure")
+        self.retry = metrics.tasks_total.labels(workflow, task, "retry")
+
+
+class MetricSet(Collector):
+    """The metrics of one registry and the live state of the runs they describe.
+
+    Shared by every :class:`MetricsPlugin` using that registry (a registry refuses a metric
+    name twice). Also a collector: it yields the running/queue gauges at scrape time.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+        max_task_labels: int = DEFAULT_MAX_TASK_LABELS,
+        failure_window: int = 100,
+    ) -> None:
+        self.registry = registry
+        self.max_task_labels = max_task_labels
+        self.task_duration = Histogram(
+            "graflow_task_duration_seconds",
+            "Duration of one graflow task attempt, in seconds.",
+            ["workflow", "task"],
+            buckets=tuple(buckets),
+            registry=registry,
+        )
+        self.tasks_total = Counter(
+            "graflow_tasks",
+            "Finished graflow task attempts by status (success, failure, retry).",
+            ["workflow", "task", "status"],
+            registry=registry,
+        )
+        self.workflow_duration = Histogram(
+            "graflow_workflow_duration_seconds",
+            "Duration of one graflow workflow run, in seconds.",
+            ["workflow", "status"],
+            buckets=tuple(buckets),
+            registry=registry,
+        )
+        self.workflows_total = Counter(
+            "graflow_workflows",
+            "Finished graflow workflow runs by status (success, failure).",
+            ["workflow", "status"],
+            registry=registry,
+        )
+        self.window = FailureWindow(failure_window)
+        # id(context) -> (context, workflow name, start time) of runs in progress.
+        self.runs: dict[int, tuple[Any, str, float]] = {}
+        # (id(context), task_id) -> (start time, context) of attempts in progress.
+        self.inflight: dict[tuple[int, str], tuple[float, Any]] = {}
+        self._series: dict[tuple[str, str], _TaskSeries] = {}
+        self._series_lock = threading.Lock()
+        self._distinct = 0
+        registry.register(self)
+
+    # -- per attempt -----------------------------------------------------------------------------
+
+    def series(self, workflow: str, task_id: str, context: Any) -> _TaskSeries:
+        """The label children for ``task_id`` (its base id for an iteration)."""
+        key = (workflow, task_id)
+        found = self._series.get(key)
+        if found is not None:
+            return found
+        label = task_id
+        if "_cycle_" in task_id:
+            base_id = getattr(context, "_base_id", None)
+            label = base_id(task_id) if base_id is not None else task_id
+        with self._series_lock:
+            found = self._series.get((workflow, label))
+            if found is None:
+                if self._distinct >= self.max_task_labels:
+                    label = OTHER_TASK
+                    found = self._series.get((workflow, label))
+                if found is None:
+                    found = _TaskSeries(self, workflow, label)
+                    self._series[(workflow, label)] = found
+                    self._distinct += 1
+        # Iteration ids are unique per run: resolve them each time rather than cache them.
+        return found
+        return found
+
+    # -- scrape-time gauges ------------------------------------------------------------------------
+
+    def describe(self) -> Iterator[Any]:
+        """Nothing up front (the gauges are produced by :meth:`collect`)."""
+        return iter(())
+
+    def collect(self) -> Iterator[Any]:
+        """``graflow_tasks_running``, ``graflow_queue_depth``, ``graflow_workflows_running``."""
+        runs = list(self.runs.values())
+        inflight = list(self.inflight.values())
+        running: dict[str, int] = {}
+        workflows: dict[str, int] = {}
+        contexts: dict[int, Any] = {}
+        for ctx, name, _ in runs:
+            workflows[name] = workflows.get(name, 0) + 1
+            running.setdefault(name, 0)
+            contexts[id(ctx)] = ctx
+        for _, ctx in inflight:
+            name = ctx.workflow_name or ""
+            running[name] = running.get(name, 0) + 1
+            contexts[id(ctx)] = ctx
+        depth: dict[str, int] = dict.fromkeys(running, 0)
+        for ctx in contexts.values():
+            name = ctx.workflow_name or ""
+            queue = getattr(ctx, "task_queue", None)
+            depth[name] = depth.get(name, 0) + (len(queue) if queue is not None else 0)
+        for metric, help_text, values in (
+            ("graflow_tasks_running", "graflow task attempts in progress.", running),
+            ("graflow_queue_depth", "graflow task ids queued and not started yet.", depth),
+            ("graflow_workflows_running", "graflow workflow runs in progress.", workflows),
+        ):
+            family = GaugeMetricFamily(metric, help_text, labels=["workflow"])
+            for name, value in sorted(values.items()):
+                family.add_metric([name], value)
+            yield family
+
+
+_sets: weakref.WeakKeyDictionary[CollectorRegistry, MetricSet] = weakref.WeakKeyDictionary()
+_sets_lock = threading.Lock()
+
+
+def metric_set(
+    registry: CollectorRegistry | None = None,
+    *,
+    buckets: Sequence[float] | None = None,
+    max_task_labels: int | None = None,
+) -> MetricSet:
+    """The :class:`MetricSet` of ``registry`` (created on first use)."""
+    target = registry if registry is not None else REGISTRY
+    with _sets_lock:
+        found = _sets.get(target)
+        if found is None:
+            found = MetricSet(
+                target,
+                buckets=buckets if buckets is not None else DEFAULT_BUCKETS,
+                max_task_labels=max_task_labels or DEFAULT_MAX_TASK_LABELS,
+            )
+            _sets[target] = found
+        elif buckets is not None and tuple(buckets) != found.task_duration._upper_bounds[:-1]:
+            raise ConfigError(
+                "graflow-metrics: this registry already has graflow metrics with other "
+                "buckets; use the same buckets or another CollectorRegistry."
+            )
+        return found
+
+
+class MetricsPlugin:
+    """Run hooks that record Prometheus metrics (and keep the JSON-log context).
+
+    Use it for one run (``wf.execute(plugins=[MetricsPlugin(registry=r)])``) or process-wide
+    through :func:`graflow_metrics.enable`.
+
+    Args:
+        registry: the ``CollectorRegistry`` to record into (default: prometheus_client's
+            ``REGISTRY``).
+        port: when given, serve ``/metrics`` and ``/health`` on this port (``0``: a free one;
+            see :attr:`server`).
+        host: the interface the server binds (default ``127.0.0.1``).
+        buckets: histogram buckets in seconds (default :data:`DEFAULT_BUCKETS`).
+        log_context: also set the workflow / run / task ids that
+            :class:`~graflow_metrics.JsonFormatter` writes on every line.
+        max_task_labels: distinct task labels kept per registry before new tasks are labelled
+            ``_other`` (dynamic task ids must not explode the series count).
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: CollectorRegistry | None = None,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        buckets: Sequence[float] | None = None,
+        log_context: bool = True,
+        max_task_labels: int | None = None,
+    ) -> None:
+        self.metrics = metric_set(registry, buckets=buckets, max_task_labels=max_task_labels)
+        self.registry = self.metrics.registry
+        self.log_context = bool(log_context)
+        self.server: Any = None
+        if port is not None:
+            self.serve(port, host=host)
+
+    def serve(self, port: int = 0, *, host: str = "127.0.0.1") -> Any:
+        """Start (once) the HTTP endpoint for this plugin's registry; returns the server."""
+        if self.server is None or not self.server.running:
+            from graflow_metrics.server import MetricsServer
+
+            self.server = MetricsServer(self.registry, port=port, host=host).start()
+        return self.server
+
+    def close(self) -> None:
+        """Stop the HTTP endpoint (if any)."""
+        if self.server is not None:
+            self.server.stop()
+
+    # -- workflow hooks --------------------------------------------------------------------------
+
+    @hookimpl
+    def workflow_start(self, context: Any, workflow_name: str) -> None:
+        """A run starts."""
+        self.metrics.runs[id(context)] = (context, workflow_name or "", _perf())
+        if self.log_context:
+            logcontext.enter_workflow(context, workflow_name)
+
+    @hookimpl
+    def workflow_end(self, context: Any, workflow_name: str) -> None:
+        """A run finished."""
+        self._finish_run(context, workflow_name, "success")
+
+    @hookimpl
+    def workflow_failure(self, context: Any, workflow_name: str) -> None:
+        """A run failed."""
+        self._finish_run(context, workflow_name, "failure")
+
+    def _finish_run(self, context: Any, workflow_name: str, status: str) -> None:
+        metrics = self.metrics
+        entry = metrics.runs.pop(id(context), None)
+        name = workflow_name or ""
+        if entry is not None:
+            metrics.workflow_duration.labels(name, status).observe(_perf() - entry[2])
+        metrics.workflows_total.labels(name, status).inc()
+        if self.log_context:
+            logcontext.exit_workflow(context)
+
+    # -- task hooks ------------------------------------------------------------------------------
+
+    @hookimpl
+    def task_start(self, task: Any, task_id: str, context: Any) -> None:
+        """An attempt starts."""
+        if task.__class__ is ParallelGroup:
+            return
+        self.metrics.inflight[(id(context), task_id)] = (_perf(), context)
+        if self.log_context:
+            logcontext.enter_task(context, task_id)
+
+    @hookimpl
+    def task_end(self, task_id: str, context: Any) -> None:
+        """An attempt succeeded."""
+        metrics = self.metrics
+        entry = metrics.inflight.pop((id(context), task_id), None)
+        if entry is None:
+            return
+        series = metrics.series(context.workflow_name or "", task_id, context)
+        series.duration.observe(_perf() - entry[0])
+        series.success.inc()
+        metrics.window.outcomes.append(True)
+        if self.log_context:
+            logcontext.exit_task(context, task_id)
+
+    @hookimpl
+    def task_failure(self, task_id: str, context: Any, final: bool) -> None:
+        """An attempt failed (``final=False``: a retry follows)."""
+        metrics = self.metrics
+        entry = metrics.inflight.pop((id(context), task_id), None)
+        if entry is None:
+            return
+        series = metrics.series(context.workflow_name or "", task_id, context)
+        series.duration.observe(_perf() - entry[0])
+        if final:
+            series.failure.inc()
+            metrics.window.outcomes.append(False)
+        else:
+            series.retry.inc()
+        if self.log_context:
+            logcontext.exit_task(context, task_id)
+
+    def __repr__(self) -> str:
+        server = f" serving {self.server.url}" if self.server is not None else ""
+        return f"<MetricsPlugin{server}>"
