@@ -67,3 +67,24 @@ def test_importing_the_fixture_module_does_not_import_airflow():
     code = "import sys, graflow_airflow.testing; print('airflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_xcom_values_come_back_as_xcom_pull_returns_them(airflow_env, dag_id):
+    from airflow.sdk import DAG, task
+
+    with DAG(dag_id, schedule=None) as dag:
+
+        @task
+        def texts() -> dict:
+            return {"digits": "555", "tuple": (1, 2), "none": None}
+
+        @task
+        def digits() -> str:
+            return "555"
+
+        texts()
+        digits()
+
+    result = airflow_env.run_dag(dag)
+    assert result.xcoms["digits"] == "555"
+    assert result.xcoms["texts"] == {"digits": "555", "tuple": (1, 2), "none": None}

@@ -194,8 +194,10 @@ class AirflowEnv:
         Args:
             dag: An ``airflow.sdk.DAG`` (built in memory or loaded from a file).
             conf: The DAG run configuration (``dag_run.conf``).
-            run_id: The run id to use (default: Airflow's ``manual__<timestamp>``). Reusing a run
-                id of the same DAG fails in Airflow.
+            run_id: The run id to use (default: Airflow's ``manual__<timestamp>``). An existing
+                run of ``dag`` with this id is deleted first (its task instances and XComs), so
+                running again with the same id is like clearing the run in Airflow: state kept
+                outside the database (e.g. GraflowOperator checkpoints) stays.
 
         Task failures do not raise: they show in ``result.state`` / ``result.task_states``.
         """
@@ -207,6 +209,15 @@ class AirflowEnv:
                 from unittest import mock
 
                 from airflow.models.dagrun import DagRun
+                from airflow.utils.session import create_session
+                from sqlalchemy import select
+
+                with create_session() as session:
+                    old = session.scalar(
+                        select(DagRun).where(DagRun.dag_id == dag.dag_id, DagRun.run_id == run_id)
+                    )
+                    if old is not None:
+                        session.delete(old)  # as dag.test() replaces a run of the same date
 
                 stack.enter_context(
                     mock.patch.object(DagRun, "generate_run_id", staticmethod(lambda **_: run_id))
@@ -218,6 +229,7 @@ class AirflowEnv:
         """Read the outcome of an existing DAG run from the database."""
         from airflow.models.dagrun import DagRun
         from airflow.models.xcom import XComModel
+        from airflow.sdk.bases.xcom import BaseXCom
         from airflow.utils.session import create_session
         from sqlalchemy import select
 
@@ -243,7 +255,7 @@ class AirflowEnv:
                 select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id)
             ).all()
             for row in rows:
-                value = XComModel.deserialize_value(row)
+                value = BaseXCom.deserialize_value(row)  # what xcom_pull returns
                 out.all_xcoms[(row.task_id, row.key, row.map_index)] = value
         returns: dict[str, dict[int, Any]] = {}
         for (task_id, key, map_index), value in out.all_xcoms.items():
