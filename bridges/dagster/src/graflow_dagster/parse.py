@@ -37,8 +37,8 @@ TAG_TASK_ID = "graflow/task_id"
 TAG_STEP_ID = "graflow/step_id"
 TAG_TASK_IDS = "graflow/task_ids"
 TAG_TASKS = "graflow/tasks"
+TAG_GROUPS = "graflow/groups"
 META_WORKFLOW = "graflow/workflow"
-META_SPEC_VERSION = "graflow/schema_version"
 
 RESULT_SUFFIX = ".__result__"
 
@@ -94,7 +94,11 @@ def job_to_spec(job: Any, **_options: Any) -> WorkflowSpec:
         )
     data = json.loads(raw) if isinstance(raw, str) else dict(raw)
     task_order: list[str] = data.pop("task_order")
-    tasks: dict[str, Any] = {}
+    group_order: list[str] = data.pop("group_order")
+    tasks: dict[str, Any] = {t["id"]: t for t in data.pop("other_tasks")}
+    groups: dict[str, Any] = {g["id"]: g for g in data.pop("other_groups")}
+    plan_start = data.pop("plan_start", None)
+    data.pop("job", None)
     upstream: dict[str, set[str]] = {}
     step_of_node: dict[str, str] = {}
     for node in nodes_in_order(job):
@@ -107,26 +111,34 @@ def job_to_spec(job: Any, **_options: Any) -> WorkflowSpec:
         step_of_node[node.name] = step_id
         for task in json.loads(tags[TAG_TASKS]):
             tasks[task["id"]] = task
+        for group in json.loads(tags.get(TAG_GROUPS, "[]")):
+            groups[group["id"]] = group
     for node in nodes_in_order(job):
         upstream[step_of_node[node.name]] = {
             step_of_node[src] for _, _, sources in upstream_of(job, node.name) for src, _ in sources
         }
-    missing = [t for t in task_order if t not in tasks]
+    missing = [t for t in task_order if t not in tasks] + [
+        g for g in group_order if g not in groups
+    ]
     if missing:
         raise DagsterConversionError(
-            job.name, [(t, "the op running this task is missing from the job") for t in missing]
+            job.name,
+            [(t, "the op running this task/group is missing from the job") for t in missing],
         )
     data["tasks"] = [tasks[t] for t in task_order]
+    data["groups"] = [groups[g] for g in group_order]
     spec = WorkflowSpec.from_dict(data)
-    _check_structure(job.name, spec, upstream)
+    _check_structure(job.name, spec, upstream, plan_start)
     return spec
 
 
-def _check_structure(job_name: str, spec: WorkflowSpec, upstream: Mapping[str, set[str]]) -> None:
+def _check_structure(
+    job_name: str, spec: WorkflowSpec, upstream: Mapping[str, set[str]], start: str | None
+) -> None:
     """The job's op dependencies must be the ones ``spec`` renders to."""
     from graflow_dagster.render import planned_dependencies
 
-    expected = planned_dependencies(spec)
+    expected = planned_dependencies(spec, start)
     problems = [
         (step, f"depends on {sorted(upstream.get(step, set()))}, expected {sorted(deps)}")
         for step, deps in expected.items()
