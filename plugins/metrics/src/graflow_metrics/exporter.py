@@ -23,12 +23,16 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from bisect import bisect_left
+from collections import deque
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from graflow_core.core.task import ParallelGroup
 from graflow_core.exceptions import ConfigError
@@ -61,26 +65,33 @@ DEFAULT_MAX_TASK_LABELS = 2000
 OTHER_TASK = "_other"
 
 _perf = time.perf_counter
+_SUCCESS, _FAILURE, _RETRY = 0, 1, 2
 
 
 class _TaskSeries:
-    """The label children of one (workflow, task): resolved once, then used per attempt."""
+    """Histogram and status counts of one (workflow, task) label pair."""
 
-    __slots__ = ("duration", "failure", "retry", "success")
+    __slots__ = ("buckets", "counts", "sum")
 
-    def __init__(self, metrics: MetricSet, workflow: str, task: str) -> None:
-        self.duration = metrics.task_duration.labels(workflow, task)
-        self.success = metrics.tasks_total.labels(workflow, task, "success")
-        self.failure = metrics.tasks_total.labels(workflow, task, "failure")
-        self.retry = metrics.tasks_total.labels(workflow, task, "retry")
+    def __init__(self, n_buckets: int) -> None:
+        self.buckets = [0] * n_buckets  # per bucket (not cumulative); the last one is +Inf
+        self.sum = 0.0
+        self.counts = [0, 0, 0]  # success, failure, retry
 
 
 class MetricSet(Collector):
     """The metrics of one registry and the live state of the runs they describe.
 
     Shared by every :class:`MetricsPlugin` using that registry (a registry refuses a metric
-    name twice). Also a collector: it yields the running/queue gauges at scrape time.
+    name twice). Per task attempt the plugin only appends ``(workflow, task, seconds, status)``
+    to a deque; the deque is folded into the task histograms and counters when the registry is
+    scraped (or every 4096 attempts), so recording a task costs well under a microsecond and
+    takes no lock. The running / queue gauges are computed at scrape time from the runs in
+    progress.
     """
+
+    #: Fold the pending observations once this many are waiting.
+    FOLD_EVERY = 4096
 
     def __init__(
         self,
@@ -89,26 +100,17 @@ class MetricSet(Collector):
         max_task_labels: int = DEFAULT_MAX_TASK_LABELS,
         failure_window: int = 100,
     ) -> None:
+        bounds = sorted(float(b) for b in buckets if b != float("inf"))
+        if not bounds:
+            raise ConfigError("graflow-metrics: buckets must contain at least one finite bound")
         self.registry = registry
+        self.bounds: tuple[float, ...] = tuple(bounds)
         self.max_task_labels = max_task_labels
-        self.task_duration = Histogram(
-            "graflow_task_duration_seconds",
-            "Duration of one graflow task attempt, in seconds.",
-            ["workflow", "task"],
-            buckets=tuple(buckets),
-            registry=registry,
-        )
-        self.tasks_total = Counter(
-            "graflow_tasks",
-            "Finished graflow task attempts by status (success, failure, retry).",
-            ["workflow", "task", "status"],
-            registry=registry,
-        )
         self.workflow_duration = Histogram(
             "graflow_workflow_duration_seconds",
             "Duration of one graflow workflow run, in seconds.",
             ["workflow", "status"],
-            buckets=tuple(buckets),
+            buckets=self.bounds,
             registry=registry,
         )
         self.workflows_total = Counter(
@@ -117,50 +119,94 @@ class MetricSet(Collector):
             ["workflow", "status"],
             registry=registry,
         )
-        self.window = FailureWindow(failure_window)
+        self.window = FailureWindow(failure_window, before_read=self.fold)
         # id(context) -> (context, workflow name, start time) of runs in progress.
         self.runs: dict[int, tuple[Any, str, float]] = {}
         # (id(context), task_id) -> (start time, context) of attempts in progress.
         self.inflight: dict[tuple[int, str], tuple[float, Any]] = {}
+        # (workflow, task label, seconds, status) of finished attempts not folded yet.
+        self.pending: deque[tuple[str, str, float, int]] = deque()
         self._series: dict[tuple[str, str], _TaskSeries] = {}
-        self._series_lock = threading.Lock()
-        self._distinct = 0
+        self._fold_lock = threading.Lock()
         registry.register(self)
 
-    # -- per attempt -----------------------------------------------------------------------------
+    # -- folding ---------------------------------------------------------------------------------
 
-    def series(self, workflow: str, task_id: str, context: Any) -> _TaskSeries:
-        """The label children for ``task_id`` (its base id for an iteration)."""
-        key = (workflow, task_id)
-        found = self._series.get(key)
-        if found is not None:
-            return found
-        label = task_id
+    def fold(self) -> None:
+        """Move the pending observations into the series (thread-safe)."""
+        pending = self.pending
+        if not pending:
+            return
+        with self._fold_lock:
+            series = self._series
+            bounds = self.bounds
+            n_buckets = len(bounds) + 1
+            outcomes = self.window.outcomes
+            while pending:
+                try:
+                    workflow, label, seconds, status = pending.popleft()
+                except IndexError:
+                    break
+                entry = series.get((workflow, label))
+                if entry is None:
+                    if len(series) >= self.max_task_labels:
+                        label = OTHER_TASK
+                        entry = series.get((workflow, label))
+                    if entry is None:
+                        entry = series[(workflow, label)] = _TaskSeries(n_buckets)
+                entry.buckets[bisect_left(bounds, seconds)] += 1
+                entry.sum += seconds
+                entry.counts[status] += 1
+                if status != _RETRY:
+                    outcomes.append(status == _SUCCESS)
+
+    def record(self, context: Any, task_id: str, seconds: float, status: int) -> None:
+        """Queue one finished attempt (labelled with the base id of an iteration)."""
         if "_cycle_" in task_id:
             base_id = getattr(context, "_base_id", None)
-            label = base_id(task_id) if base_id is not None else task_id
-        with self._series_lock:
-            found = self._series.get((workflow, label))
-            if found is None:
-                if self._distinct >= self.max_task_labels:
-                    label = OTHER_TASK
-                    found = self._series.get((workflow, label))
-                if found is None:
-                    found = _TaskSeries(self, workflow, label)
-                    self._series[(workflow, label)] = found
-                    self._distinct += 1
-        # Iteration ids are unique per run: resolve them each time rather than cache them.
-        return found
-        return found
+            if base_id is not None:
+                task_id = base_id(task_id)
+        pending = self.pending
+        pending.append((context.workflow_name or "", task_id, seconds, status))
+        if len(pending) > self.FOLD_EVERY:
+            self.fold()
 
-    # -- scrape-time gauges ------------------------------------------------------------------------
+    # -- scrape ----------------------------------------------------------------------------------
 
     def describe(self) -> Iterator[Any]:
-        """Nothing up front (the gauges are produced by :meth:`collect`)."""
+        """Nothing up front (the families are produced by :meth:`collect`)."""
         return iter(())
 
     def collect(self) -> Iterator[Any]:
-        """``graflow_tasks_running``, ``graflow_queue_depth``, ``graflow_workflows_running``."""
+        """The task histogram and counter, and the running / queue gauges."""
+        self.fold()
+        with self._fold_lock:
+            snapshot = [
+                (key, list(s.buckets), s.sum, list(s.counts)) for key, s in self._series.items()
+            ]
+        bounds = [_bound_label(b) for b in self.bounds] + ["+Inf"]
+        duration = HistogramMetricFamily(
+            "graflow_task_duration_seconds",
+            "Duration of one graflow task attempt, in seconds.",
+            labels=["workflow", "task"],
+        )
+        totals = CounterMetricFamily(
+            "graflow_tasks",
+            "Finished graflow task attempts by status (success, failure, retry).",
+            labels=["workflow", "task", "status"],
+        )
+        for (workflow, label), buckets, total, counts in sorted(snapshot, key=lambda x: x[0]):
+            cumulative = list(accumulate(buckets))
+            duration.add_metric(
+                [workflow, label], list(zip(bounds, cumulative, strict=True)), sum_value=total
+            )
+            for status, count in zip(("success", "failure", "retry"), counts, strict=True):
+                totals.add_metric([workflow, label, status], count)
+        yield duration
+        yield totals
+        yield from self._gauges()
+
+    def _gauges(self) -> Iterator[Any]:
         runs = list(self.runs.values())
         inflight = list(self.inflight.values())
         running: dict[str, int] = {}
@@ -190,6 +236,11 @@ class MetricSet(Collector):
             yield family
 
 
+def _bound_label(bound: float) -> str:
+    # prometheus_client's own formatting of bucket bounds ("0.005", "1.0", "+Inf")
+    return floatToGoString(bound)
+
+
 _sets: weakref.WeakKeyDictionary[CollectorRegistry, MetricSet] = weakref.WeakKeyDictionary()
 _sets_lock = threading.Lock()
 
@@ -211,7 +262,10 @@ def metric_set(
                 max_task_labels=max_task_labels or DEFAULT_MAX_TASK_LABELS,
             )
             _sets[target] = found
-        elif buckets is not None and tuple(buckets) != found.task_duration._upper_bounds[:-1]:
+        elif (
+            buckets is not None
+            and tuple(sorted(float(b) for b in buckets if b != float("inf"))) != found.bounds
+        ):
             raise ConfigError(
                 "graflow-metrics: this registry already has graflow metrics with other "
                 "buckets; use the same buckets or another CollectorRegistry."
@@ -315,10 +369,7 @@ class MetricsPlugin:
         entry = metrics.inflight.pop((id(context), task_id), None)
         if entry is None:
             return
-        series = metrics.series(context.workflow_name or "", task_id, context)
-        series.duration.observe(_perf() - entry[0])
-        series.success.inc()
-        metrics.window.outcomes.append(True)
+        metrics.record(context, task_id, _perf() - entry[0], _SUCCESS)
         if self.log_context:
             logcontext.exit_task(context, task_id)
 
@@ -329,13 +380,7 @@ class MetricsPlugin:
         entry = metrics.inflight.pop((id(context), task_id), None)
         if entry is None:
             return
-        series = metrics.series(context.workflow_name or "", task_id, context)
-        series.duration.observe(_perf() - entry[0])
-        if final:
-            series.failure.inc()
-            metrics.window.outcomes.append(False)
-        else:
-            series.retry.inc()
+        metrics.record(context, task_id, _perf() - entry[0], _FAILURE if final else _RETRY)
         if self.log_context:
             logcontext.exit_task(context, task_id)
 

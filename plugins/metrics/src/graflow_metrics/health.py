@@ -166,17 +166,24 @@ def checkpoint_dir_check(path: str | os.PathLike[str]) -> Callable[[], tuple[boo
 
 
 class FailureWindow:
-    """The outcomes of the last ``size`` finished tasks (thread-safe enough: appends only)."""
+    """The outcomes (True = success) of the last ``size`` tasks that finished for good.
 
-    def __init__(self, size: int = 100) -> None:
+    ``before_read`` is called before :meth:`rate` reads them (the metrics fold their pending
+    observations there).
+    """
+
+    def __init__(self, size: int = 100, *, before_read: Callable[[], None] | None = None) -> None:
         from collections import deque
 
         if not isinstance(size, int) or size < 1:
             raise ConfigError(f"failure window size must be an int >= 1, got {size!r}")
         self.outcomes: deque[bool] = deque(maxlen=size)
+        self._before_read = before_read
 
     def rate(self) -> tuple[float, int]:
         """(failure rate, number of outcomes) over the window."""
+        if self._before_read is not None:
+            self._before_read()
         snapshot = list(self.outcomes)
         if not snapshot:
             return 0.0, 0
