@@ -60,7 +60,7 @@ def enable(
     *,
     registry: Any = None,
     host: str = "127.0.0.1",
-    log_context: bool = True,
+    log_context: bool | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     failure_rate: bool = True,
     buckets: Sequence[float] | None = None,
@@ -72,7 +72,8 @@ def enable(
             ``plugin.server.port``); ``None``: no server (scrape ``registry`` yourself).
         registry: a ``prometheus_client.CollectorRegistry`` (default: the global ``REGISTRY``).
         host: interface to bind (default ``127.0.0.1``).
-        log_context: keep the workflow / run / task ids for JSON logging.
+        log_context: keep the workflow / run / task ids for JSON logging (``None``: once a
+            ``JsonFormatter`` exists).
         checkpoint_dir: register the built-in ``checkpoint_dir`` health check (critical) on
             this directory.
         failure_rate: register the built-in ``failure_rate`` health check (degraded above 10 %,

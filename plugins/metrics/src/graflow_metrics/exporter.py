@@ -286,8 +286,9 @@ class MetricsPlugin:
             see :attr:`server`).
         host: the interface the server binds (default ``127.0.0.1``).
         buckets: histogram buckets in seconds (default :data:`DEFAULT_BUCKETS`).
-        log_context: also set the workflow / run / task ids that
-            :class:`~graflow_metrics.JsonFormatter` writes on every line.
+        log_context: keep the workflow / run / task ids that
+            :class:`~graflow_metrics.JsonFormatter` writes on every line; ``None`` (default):
+            only once a ``JsonFormatter`` exists in the process.
         max_task_labels: distinct task labels kept per registry before new tasks are labelled
             ``_other`` (dynamic task ids must not explode the series count).
     """
@@ -299,12 +300,13 @@ class MetricsPlugin:
         port: int | None = None,
         host: str = "127.0.0.1",
         buckets: Sequence[float] | None = None,
-        log_context: bool = True,
+        log_context: bool | None = None,
         max_task_labels: int | None = None,
     ) -> None:
         self.metrics = metric_set(registry, buckets=buckets, max_task_labels=max_task_labels)
         self.registry = self.metrics.registry
-        self.log_context = bool(log_context)
+        self._inflight = self.metrics.inflight
+        self.log_context = log_context
         self.server: Any = None
         if port is not None:
             self.serve(port, host=host)
@@ -328,7 +330,7 @@ class MetricsPlugin:
     def workflow_start(self, context: Any, workflow_name: str) -> None:
         """A run starts."""
         self.metrics.runs[id(context)] = (context, workflow_name or "", _perf())
-        if self.log_context:
+        if self.log_context or (self.log_context is None and logcontext.wanted):
             logcontext.enter_workflow(context, workflow_name)
 
     @hookimpl
@@ -348,8 +350,7 @@ class MetricsPlugin:
         if entry is not None:
             metrics.workflow_duration.labels(name, status).observe(_perf() - entry[2])
         metrics.workflows_total.labels(name, status).inc()
-        if self.log_context:
-            logcontext.exit_workflow(context)
+        logcontext.exit_workflow(context)
 
     # -- task hooks ------------------------------------------------------------------------------
 
@@ -358,30 +359,28 @@ class MetricsPlugin:
         """An attempt starts."""
         if task.__class__ is ParallelGroup:
             return
-        self.metrics.inflight[(id(context), task_id)] = (_perf(), context)
-        if self.log_context:
+        self._inflight[(id(context), task_id)] = (_perf(), context)
+        if self.log_context or (self.log_context is None and logcontext.wanted):
             logcontext.enter_task(context, task_id)
 
     @hookimpl
     def task_end(self, task_id: str, context: Any) -> None:
         """An attempt succeeded."""
-        metrics = self.metrics
-        entry = metrics.inflight.pop((id(context), task_id), None)
+        entry = self._inflight.pop((id(context), task_id), None)
         if entry is None:
             return
-        metrics.record(context, task_id, _perf() - entry[0], _SUCCESS)
-        if self.log_context:
+        self.metrics.record(context, task_id, _perf() - entry[0], _SUCCESS)
+        if logcontext._entered:
             logcontext.exit_task(context, task_id)
 
     @hookimpl
     def task_failure(self, task_id: str, context: Any, final: bool) -> None:
         """An attempt failed (``final=False``: a retry follows)."""
-        metrics = self.metrics
-        entry = metrics.inflight.pop((id(context), task_id), None)
+        entry = self._inflight.pop((id(context), task_id), None)
         if entry is None:
             return
-        metrics.record(context, task_id, _perf() - entry[0], _FAILURE if final else _RETRY)
-        if self.log_context:
+        self.metrics.record(context, task_id, _perf() - entry[0], _FAILURE if final else _RETRY)
+        if logcontext._entered:
             logcontext.exit_task(context, task_id)
 
     def __repr__(self) -> str:

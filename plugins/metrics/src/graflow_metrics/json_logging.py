@@ -51,6 +51,7 @@ class JsonFormatter(logging.Formatter):
         self, static_fields: dict[str, Any] | None = None, *, ensure_ascii: bool = False
     ) -> None:
         super().__init__()
+        logcontext.wanted = True
         self.static_fields = dict(static_fields or {})
         self.ensure_ascii = ensure_ascii
 

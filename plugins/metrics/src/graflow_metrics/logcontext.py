@@ -25,6 +25,10 @@ current: contextvars.ContextVar[tuple[str | None, str | None, str | None] | None
 # (id(context), task_id or None) -> token of the set() that entered it.
 _entered: dict[tuple[int, str | None], contextvars.Token[Any]] = {}
 
+#: True once a :class:`~graflow_metrics.JsonFormatter` exists: the metrics plugin keeps the log
+#: context only then (unless told otherwise), so metrics without JSON logs pay nothing for it.
+wanted = False
+
 
 def run_id_of(context: Any) -> str:
     """The workflow run id of ``context``: ``workflow_run_id`` when the core sets one, else the
