@@ -1,0 +1,1718 @@
+"""The Prefect front end: Prefect 2/3 flow code → graflow code (``graflow-migrate prefect``).
+
+What converts to what (details and limits: ``docs/migration-prefect.md``):
+
+* ``@task(...)`` → graflow ``@task(...)``: ``name`` → ``id``, ``retries`` /
+  ``retry_delay_seconds`` (numbers, lists, ``exponential_backoff``) → ``max_retries`` or
+  ``retry_policy=RetryPolicy(...)``, ``timeout_seconds`` → ``timeout``; ``task.fn`` → ``.func``.
+* ``@flow`` → ``build_<flow>()`` (the graflow workflow) + ``<flow>(params)`` (same signature:
+  runs the workflow with the parameters in the initial channel, returns what the flow returned).
+* In a flow body: task calls → graflow task nodes wired with ``>>`` in program order; results
+  passed to later calls → keyword resolution (a task instance when the names line up, else a
+  small task function in the builder that reads the upstream results from the context);
+  independent ``.submit()`` calls → a parallel group; ``.map()`` / ``[t.submit(x) for x in xs]``
+  / ``for x in xs: t(x)`` → a task that adds one task per item at run time (``next_task`` of a
+  parallel group); ``wait_for`` → edges; subflow calls → a task running the converted subflow;
+  ``if`` with task calls → a branch task choosing the tasks to run (``next_task``);
+  ``get_run_logger()`` → ``logging.getLogger(__name__)``; other statements → small tasks.
+* Whatever cannot be converted stays as it was under a ``# TODO(graflow-migrate):`` comment and
+  is reported (:class:`~graflow_migrate.report.MigrationReport`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from graflow_migrate import _imports
+from graflow_migrate._options import translate_retries
+from graflow_migrate._source import (
+    identifier,
+    is_literal,
+    literal_number,
+    literal_numbers,
+    names_of,
+    todo_comment,
+)
+from graflow_migrate._workflow import Binding, Node, Param, WorkflowPlan, call_lines
+from graflow_migrate.report import MigrationReport
+
+__all__ = ["convert_prefect"]
+
+_FLOW = {"prefect.flow", "prefect.flows.flow", "prefect.main.flow"}
+_TASK = {"prefect.task", "prefect.tasks.task", "prefect.main.task"}
+_LOGGER = {
+    "prefect.get_run_logger",
+    "prefect.logging.get_run_logger",
+    "prefect.logging.loggers.get_run_logger",
+}
+_UNMAPPED = {"prefect.unmapped", "prefect.utilities.annotations.unmapped"}
+_WAIT = {"prefect.futures.wait", "prefect.wait"}
+_BACKOFF = {"prefect.tasks.exponential_backoff"}
+
+#: Prefect task options without a graflow counterpart: (severity, reason, suggestion).
+_TASK_DROPPED: dict[str, tuple[str, str, str]] = {
+    "log_prints": (
+        "info",
+        "graflow does not capture print() into a run log",
+        "prints go to stdout; use logging for run logs",
+    ),
+    "description": (
+        "info",
+        "graflow tasks have no description field",
+        "keep the description in the function's docstring",
+    ),
+    "tags": ("info", "graflow tasks have no tags", "drop the tags or record them in a plugin"),
+    "version": ("info", "graflow tasks have no version", "version the workflow instead"),
+    "task_run_name": (
+        "info",
+        "graflow task ids are fixed when the workflow is built",
+        "the converter generates ids; give instances task_id= for custom ids",
+    ),
+    "viz_return_value": ("info", "no graflow counterpart", "drop it"),
+}
+_TASK_TODO_REASON = {
+    "cache_key_fn": "Prefect result caching has no graflow counterpart",
+    "cache_expiration": "Prefect result caching has no graflow counterpart",
+    "cache_policy": "Prefect result caching has no graflow counterpart",
+    "refresh_cache": "Prefect result caching has no graflow counterpart",
+    "persist_result": "Prefect result persistence has no graflow counterpart",
+    "result_storage": "Prefect result persistence has no graflow counterpart",
+    "result_storage_key": "Prefect result persistence has no graflow counterpart",
+    "result_serializer": "Prefect result persistence has no graflow counterpart",
+    "cache_result_in_memory": "Prefect result persistence has no graflow counterpart",
+    "on_completion": "state hooks have no per-task graflow counterpart",
+    "on_failure": "state hooks have no per-task graflow counterpart",
+    "on_commit": "transaction hooks have no graflow counterpart",
+    "on_rollback": "transaction hooks have no graflow counterpart",
+    "on_running": "state hooks have no per-task graflow counterpart",
+    "retry_condition_fn": "graflow retries every failure",
+    "asset_deps": "Prefect assets have no graflow counterpart",
+}
+_FLOW_DROPPED: dict[str, tuple[str, str, str]] = {
+    "description": (
+        "info",
+        "graflow workflows have no description field",
+        "it is kept as the runner function's docstring",
+    ),
+    "log_prints": (
+        "info",
+        "graflow does not capture print() into a run log",
+        "prints go to stdout; use logging for run logs",
+    ),
+    "task_runner": (
+        "info",
+        "graflow runs parallel groups on threads (thread_count = CPUs)",
+        "use .with_execution(backend=..., backend_config={'thread_count': n}) "
+        "on a parallel group for other settings",
+    ),
+    "validate_parameters": (
+        "info",
+        "graflow does not validate parameters with pydantic",
+        "validate in the first task if you rely on it",
+    ),
+    "flow_run_name": ("info", "graflow runs have no display name", "drop it"),
+    "retries": (
+        "lossy",
+        "Prefect re-runs the whole flow; graflow has no workflow-level retry",
+        "give the tasks retries (RetryPolicy) or retry the runner call",
+    ),
+    "retry_delay_seconds": (
+        "lossy",
+        "belongs to the flow's retries (not converted)",
+        "give the tasks a RetryPolicy",
+    ),
+    "timeout_seconds": (
+        "lossy",
+        "graflow has no workflow-level timeout",
+        "give the tasks timeout= values",
+    ),
+    "persist_result": (
+        "todo",
+        "Prefect result persistence has no graflow counterpart",
+        "checkpoint the workflow (ctx.checkpoint) or store results yourself",
+    ),
+    "result_storage": (
+        "todo",
+        "Prefect result persistence has no graflow counterpart",
+        "checkpoint the workflow (ctx.checkpoint) or store results yourself",
+    ),
+    "result_serializer": (
+        "todo",
+        "Prefect result persistence has no graflow counterpart",
+        "store results yourself",
+    ),
+    "cache_result_in_memory": ("info", "no graflow counterpart", "drop it"),
+    "on_completion": (
+        "todo",
+        "flow state hooks have no graflow counterpart",
+        "use a graflow plugin's workflow_end hook or wrap the runner call",
+    ),
+    "on_failure": (
+        "todo",
+        "flow state hooks have no graflow counterpart",
+        "use a graflow plugin's workflow_end hook or wrap the runner call",
+    ),
+    "on_cancellation": (
+        "todo",
+        "flow state hooks have no graflow counterpart",
+        "wrap the runner call",
+    ),
+    "on_crashed": ("todo", "flow state hooks have no graflow counterpart", "wrap the runner call"),
+    "on_running": (
+        "todo",
+        "flow state hooks have no graflow counterpart",
+        "use a graflow plugin's workflow_start hook",
+    ),
+}
+
+
+class _Unsupported(Exception):
+    def __init__(self, node: cst.CSTNode | None, construct: str, reason: str, fix: str) -> None:
+        super().__init__(reason)
+        self.node = node
+        self.construct = construct
+        self.reason = reason
+        self.fix = fix
+
+
+@dataclass
+class TaskDef:
+    """A Prefect task defined at the top level of the converted module."""
+
+    name: str
+    task_id: str
+    params: list[Param] | None
+    options: list[tuple[str, str]] = field(default_factory=list)
+    has_retries: bool = False
+
+    def options_without_id(self) -> list[tuple[str, str]]:
+        """The graflow ``@task`` keyword arguments except ``id`` (copied onto call adapters)."""
+        return [(k, v) for k, v in self.options if k != "id"]
+
+
+@dataclass
+class FlowDef:
+    """A Prefect flow defined at the top level of the converted module."""
+
+    name: str
+    node: cst.FunctionDef
+    decorator: cst.Decorator
+    plan: WorkflowPlan | None = None
+    failure: _Unsupported | None = None
+    notes: list[tuple[cst.CSTNode, str, str, str, str]] = field(default_factory=list)
+
+
+def convert_prefect(text: str, path: str, report: MigrationReport, module: cst.Module) -> str:
+    """Convert the Prefect code ``text`` of ``path``; findings go into ``report``."""
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    conv = _Converter(module, positions, report)
+    conv.collect()
+    return conv.transform()
+
+
+def _line(positions: Any, node: cst.CSTNode | None) -> int:
+    if node is None:
+        return 0
+    try:
+        return int(positions[node].start.line)
+    except KeyError:
+        return 0
+
+
+def _params(fn: cst.FunctionDef, module: cst.Module) -> list[Param]:
+    out: list[Param] = []
+    p = fn.params
+
+    def one(param: cst.Param, kind: str) -> Param:
+        default = module.code_for_node(param.default) if param.default is not None else None
+        ann = (
+            module.code_for_node(param.annotation.annotation)
+            if param.annotation is not None
+            else None
+        )
+        return Param(param.name.value, default, ann, kind)
+
+    out += [one(x, "positional_only") for x in p.posonly_params]
+    out += [one(x, "positional") for x in p.params]
+    if isinstance(p.star_arg, cst.Param):
+        out.append(one(p.star_arg, "var_positional"))
+    out += [one(x, "keyword") for x in p.kwonly_params]
+    if p.star_kwarg is not None:
+        out.append(one(p.star_kwarg, "var_keyword"))
+    return out
+
+
+def _call_kwargs(call: cst.Call, module: cst.Module) -> tuple[list[str], dict[str, cst.Arg]]:
+    positional = [
+        module.code_for_node(a.value) for a in call.args if a.keyword is None and not a.star
+    ]
+    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+    return positional, keywords
+
+
+def _is_lib(module: str, library: str) -> bool:
+    return module == library or module.startswith(library + ".")
+
+
+class _Converter:
+    """The Prefect converter; the Airflow front end subclasses it."""
+
+    library = "prefect"
+
+    def __init__(self, module: cst.Module, positions: Any, report: MigrationReport) -> None:
+        self.module = module
+        self.positions = positions
+        self.report = report
+        self.lib_names: dict[str, str] = {}
+        self.lib_modules: dict[str, str] = {}
+        self.tasks: dict[str, TaskDef] = {}
+        self.flows: dict[str, FlowDef] = {}
+        self.top_names: set[str] = set()
+        self.decorators: dict[str, cst.Decorator] = {}
+        self.imports_needed: set[str] = set()
+        self.needs_logging = False
+        self.async_defs: set[str] = set()
+        self.todo_options: dict[str, list[str]] = {}
+        self.unsupported_defs: dict[str, str] = {}
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def line(self, node: cst.CSTNode | None) -> int:
+        return _line(self.positions, node)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def clean(self, code: str) -> str:
+        """A flow-body snippet with the expression rewrites applied (logger, ``.fn``) and
+        ``.result()`` calls removed (futures are plain values in graflow)."""
+        rewriter = _Rewriter(self, strip_results=True)
+        try:
+            return cst.parse_module(code).visit(rewriter).code
+        except cst.ParserSyntaxError:
+            pass
+        try:
+            expr = cst.parse_expression(code)
+        except cst.ParserSyntaxError:
+            return code
+        new: Any = expr.visit(rewriter)
+        return cst.Module(body=[]).code_for_node(new)
+
+    def qualified(self, expr: cst.BaseExpression) -> str | None:
+        """The Prefect name ``expr`` refers to (``"prefect.task"``), or None."""
+        if isinstance(expr, cst.Call):
+            return None
+        parts: list[str] = []
+        while isinstance(expr, cst.Attribute):
+            parts.append(expr.attr.value)
+            expr = expr.value
+        if not isinstance(expr, cst.Name):
+            return None
+        base = self.lib_names.get(expr.value) or self.lib_modules.get(expr.value)
+        if base is None:
+            return None
+        return ".".join([base, *reversed(parts)])
+
+    def decorator_kind(self, dec: cst.Decorator) -> tuple[str | None, cst.Call | None]:
+        expr = dec.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        target = call.func if call is not None else expr
+        name = self.qualified(target)
+        if name in _FLOW:
+            return "flow", call
+        if name in _TASK:
+            return "task", call
+        return None, None
+
+    # -- pass 1: what the module defines -------------------------------------------------------
+
+    def collect(self) -> None:
+        for stmt in self.module.body:
+            self._collect_imports(stmt)
+        for stmt in self.module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                self.top_names.add(stmt.name.value)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                self.top_names |= names_of(self.code(stmt)).stores
+            if isinstance(stmt, cst.FunctionDef):
+                for dec in stmt.decorators:
+                    kind, call = self.decorator_kind(dec)
+                    if kind is None:
+                        continue
+                    self.decorators[stmt.name.value] = dec
+                    if kind not in ("task", "flow"):
+                        self.unsupported_defs[stmt.name.value] = self.code(dec.decorator)
+                    elif stmt.asynchronous is not None:
+                        self.async_defs.add(stmt.name.value)
+                    elif kind == "task":
+                        self.tasks[stmt.name.value] = self._task_def(stmt, call)
+                    else:
+                        self.flows[stmt.name.value] = FlowDef(stmt.name.value, stmt, dec)
+                    break
+        for flow in self.flows.values():
+            self._plan_flow(flow)
+
+    def _collect_imports(self, stmt: cst.CSTNode) -> None:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and small.module is not None:
+                mod = self.code(small.module)
+                if small.relative or not _is_lib(mod, self.library):
+                    continue
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                for alias in small.names:
+                    local = (
+                        alias.asname.name.value  # type: ignore[union-attr]
+                        if alias.asname is not None
+                        else self.code(alias.name)
+                    )
+                    self.lib_names[local] = f"{mod}.{self.code(alias.name)}"
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    full = self.code(alias.name)
+                    if not _is_lib(full, self.library):
+                        continue
+                    if alias.asname is not None:
+                        self.lib_modules[alias.asname.name.value] = full  # type: ignore[union-attr]
+                    else:
+                        top = full.split(".")[0]
+                        self.lib_modules[top] = top
+
+    def _task_def(self, fn: cst.FunctionDef, call: cst.Call | None) -> TaskDef:
+        name = fn.name.value
+        params = _params(fn, self.module)
+        task = TaskDef(name, name, params)
+        if call is None:
+            return task
+        opts: dict[str, cst.Arg] = {}
+        for arg in call.args:
+            if arg.keyword is None:
+                # @task("name") is not valid Prefect; keep it as the id
+                if not arg.star and is_literal(self.code(arg.value)):
+                    opts.setdefault("name", arg)
+                continue
+            opts[arg.keyword.value] = arg
+        self._task_options(task, opts, fn)
+        return task
+
+    def _task_options(self, task: TaskDef, opts: dict[str, cst.Arg], fn: cst.FunctionDef) -> None:
+        line = self.line(fn)
+        out: list[tuple[str, str]] = []
+        if "name" in opts:
+            code = self.code(opts["name"].value)
+            out.append(("id", code))
+            try:
+                import ast
+
+                value = ast.literal_eval(code)
+                if isinstance(value, str) and value:
+                    task.task_id = value
+            except (ValueError, SyntaxError):
+                pass
+        if "retries" in opts:
+            retries = self.code(opts["retries"].value)
+            rv = literal_number(retries)
+            task.has_retries = rv is None or rv > 0
+            delays: list[float] | None = None
+            base: float | None = None
+            lossy: str | None = None
+            if "retry_delay_seconds" in opts:
+                dnode = opts["retry_delay_seconds"].value
+                dcode = self.code(dnode)
+                single = literal_number(dcode)
+                if single is not None:
+                    delays = [single]
+                elif (listed := literal_numbers(dcode)) is not None:
+                    delays = listed
+                elif isinstance(dnode, cst.Call) and self.qualified(dnode.func) in _BACKOFF:
+                    arg = next(iter(dnode.args), None)
+                    base = literal_number(self.code(arg.value)) if arg is not None else None
+                    if base is None:
+                        lossy = f"retry delays {dcode} are not literal numbers; no delay used"
+                else:
+                    lossy = f"retry delays {dcode} are not literal numbers; no delay used"
+            jitter = "retry_jitter_factor" in opts
+            tr = translate_retries(
+                retries,
+                delays,
+                jitter=jitter,
+                exponential_base=base,
+                retries_value=int(rv) if rv is not None else None,
+            )
+            out += tr.kwargs
+            if tr.uses_policy:
+                self.imports_needed.add("RetryPolicy")
+            for why in (lossy, tr.lossy):
+                if why:
+                    self.report.add(
+                        line,
+                        "@task(retry_delay_seconds=...)",
+                        "lossy",
+                        why,
+                        "check the RetryPolicy against the delays you need",
+                    )
+        elif "retry_delay_seconds" in opts:
+            self.report.add(
+                line,
+                "@task(retry_delay_seconds=...)",
+                "info",
+                "a retry delay without retries has no effect",
+                "drop it",
+            )
+        if "timeout_seconds" in opts:
+            out.append(("timeout", self.code(opts["timeout_seconds"].value)))
+        for key in opts:
+            if key in {
+                "name",
+                "retries",
+                "retry_delay_seconds",
+                "retry_jitter_factor",
+                "timeout_seconds",
+            }:
+                continue
+            if key in _TASK_DROPPED:
+                sev, why, fix = _TASK_DROPPED[key]
+                self.report.add(line, f"@task({key}=...)", sev, f"dropped: {why}", fix)
+            else:
+                why = _TASK_TODO_REASON.get(
+                    key, f"the Prefect task option {key!r} is not known to graflow-migrate"
+                )
+                self.report.add(
+                    line,
+                    f"@task({key}=...)",
+                    "todo",
+                    why,
+                    "implement it in the task body or a graflow plugin",
+                )
+                self.todo_options.setdefault(task.name, []).append(
+                    f"@task({key}={self.code(opts[key].value)}) was dropped: {why}"
+                )
+        task.options = out
+
+    # -- flows ---------------------------------------------------------------------------------
+
+    def _plan_flow(self, flow: FlowDef) -> None:
+        try:
+            flow.plan = _FlowPlanner(self, flow).plan()
+        except _Unsupported as exc:
+            flow.failure = exc
+            flow.plan = None
+
+    # -- pass 2: rewriting ---------------------------------------------------------------------
+
+    def transform(self) -> str:
+        body: list[cst.BaseStatement] = []
+        rewriter = _Rewriter(self)
+        for stmt in self.module.body:
+            special = self.top_statement(stmt)
+            if special is not None:
+                body.extend(special)
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.unsupported_defs:
+                what = self.unsupported_defs[stmt.name.value]
+                self.report.add(
+                    self.line(stmt),
+                    f"@{what}",
+                    "todo",
+                    f"@{what} tasks are not converted",
+                    "rewrite it as a plain task and convert again",
+                )
+                body.append(_with_todo(stmt, f"@{what} is not converted"))
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.flows:
+                body.extend(self._flow_statements(self.flows[stmt.name.value], stmt, rewriter))
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.tasks:
+                body.append(self._task_statement(self.tasks[stmt.name.value], stmt, rewriter))
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.async_defs:
+                line = self.line(stmt)
+                self.report.add(
+                    line,
+                    f"async def {stmt.name.value}",
+                    "todo",
+                    "async Prefect tasks and flows are not converted",
+                    "make it a plain def (graflow runs tasks on threads) and convert it again",
+                )
+                body.append(_with_todo(stmt, "async Prefect tasks/flows are not converted"))
+            elif _is_import(stmt):
+                body.append(stmt)
+            else:
+                new = stmt.visit(rewriter)
+                if isinstance(new, cst.BaseStatement):
+                    body.append(self._flag_leftovers(stmt, new))
+        module = self.module.with_changes(body=body)
+        if rewriter.used_logging:
+            self.needs_logging = True
+        return _imports.finish(
+            module,
+            self.report,
+            self.positions,
+            graflow_names=self.imports_needed,
+            original=self.module,
+            needs_logging=self.needs_logging,
+            library=self.library,
+        )
+
+    def top_statement(self, stmt: cst.BaseStatement) -> list[cst.BaseStatement] | None:
+        """A front end's own rewrite of a top-level statement (None: the default handling)."""
+        return None
+
+    def _flag_leftovers(
+        self, original: cst.BaseStatement, new: cst.BaseStatement
+    ) -> cst.BaseStatement:
+        """Top-level uses of a flow/task object that graflow does not have (serve, deploy...)."""
+        finder = _AttrFinder(set(self.flows) | set(self.tasks))
+        original.visit(finder)
+        if not finder.found:
+            return new
+        what = ", ".join(sorted(finder.found))
+        self.report.add(
+            self.line(original),
+            what,
+            "todo",
+            "a Prefect flow/task API (deployments, serving, options) has no graflow counterpart",
+            "deploy the workflow with a graflow bridge (e.g. "
+            "graflow_prefect.to_prefect_flow) or call the runner function",
+        )
+        return _with_todo(new, f"{what}: Prefect flow/task API with no graflow counterpart")
+
+    def _task_statement(
+        self, task: TaskDef, fn: cst.FunctionDef, rewriter: _Rewriter
+    ) -> cst.BaseStatement:
+        new = fn.visit(rewriter)
+        assert isinstance(new, cst.FunctionDef)
+        self.imports_needed.add("task")
+        self.report.count("task")
+        lines = call_lines("@task", [f"{k}={v}" for k, v in task.options], 0)
+        text = (
+            "\n".join(lines) + "\ndef _x(): pass\n" if task.options else "@task\ndef _x(): pass\n"
+        )
+        dec = cst.parse_module(text).body[0]
+        assert isinstance(dec, cst.FunctionDef)
+        decorators = []
+        for d in new.decorators:
+            kind, _ = self.decorator_kind(d)
+            if kind == "task":
+                d = dec.decorators[0].with_changes(leading_lines=d.leading_lines)
+                for why in self.todo_options.get(task.name, []):
+                    d = d.with_changes(
+                        leading_lines=[
+                            *d.leading_lines,
+                            cst.EmptyLine(comment=cst.Comment(todo_comment(why))),
+                        ]
+                    )
+            decorators.append(d)
+        return new.with_changes(decorators=decorators)
+
+    def _flow_statements(
+        self, flow: FlowDef, fn: cst.FunctionDef, rewriter: _Rewriter
+    ) -> list[cst.BaseStatement]:
+        if flow.plan is None:
+            exc = flow.failure
+            assert exc is not None
+            line = self.line(exc.node) or self.line(fn)
+            self.report.add(line, exc.construct, "todo", exc.reason, exc.fix)
+            self.report.add(
+                self.line(fn),
+                f"@flow {flow.name}",
+                "todo",
+                "the flow was left as Prefect code because of the construct above",
+                "rewrite that part (see the other findings) and convert again, or "
+                "finish the flow by hand",
+            )
+            new = fn.visit(rewriter)
+            assert isinstance(new, cst.FunctionDef)
+            return [_with_todo(new, f"flow not converted: {exc.reason} (line {line})")]
+        for node, construct, sev, why, fix in flow.notes:
+            self.report.add(self.line(node) or self.line(fn), construct, sev, why, fix)
+        self.report.count("flow")
+        self.imports_needed |= flow.plan.imports
+        code = flow.plan.render()
+        if "logging.getLogger" in code:
+            self.needs_logging = True
+        stmts: list[Any] = list(cst.parse_module(code + "\n").body)
+        lead = list(fn.leading_lines)
+        for dec in fn.decorators:
+            lead += list(dec.leading_lines)
+        todos = [why for node, c, sev, why, fix in flow.notes if sev == "todo"]
+        for why in todos:
+            lead.append(cst.EmptyLine(comment=cst.Comment(todo_comment(why))))
+        stmts[0] = stmts[0].with_changes(leading_lines=lead)
+        return stmts
+
+
+def _any(value: Any) -> Any:
+    return value
+
+
+def _no_lead(stmt: Any) -> Any:
+    """``stmt`` without the blank lines and comments above it."""
+    return stmt.with_changes(leading_lines=[])
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    found = False
+
+    class _V(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal found
+            found = True
+
+    node.visit(_V())
+    return found
+
+
+def _is_import(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+    )
+
+
+def _with_todo(stmt: Any, reason: str) -> Any:
+    comment = cst.EmptyLine(comment=cst.Comment(todo_comment(reason)))
+    if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
+        first = stmt.decorators[0]
+        decs = [
+            first.with_changes(leading_lines=[*first.leading_lines, comment]),
+            *stmt.decorators[1:],
+        ]
+        return stmt.with_changes(decorators=decs)
+    return stmt.with_changes(leading_lines=[*stmt.leading_lines, comment])
+
+
+class _AttrFinder(cst.CSTVisitor):
+    _ALLOWED = {"func", "fn", "run", "__name__", "__doc__", "task_id"}
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.found: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if (
+            isinstance(node.value, cst.Name)
+            and node.value.value in self.names
+            and node.attr.value not in self._ALLOWED
+        ):
+            self.found.add(f"{node.value.value}.{node.attr.value}")
+
+
+class _Rewriter(cst.CSTTransformer):
+    """Expression-level rewrites everywhere: get_run_logger() and task.fn."""
+
+    def __init__(self, conv: _Converter, *, strip_results: bool = False) -> None:
+        self.conv = conv
+        self.strip_results = strip_results
+        self.used_logging = False
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if (
+            self.strip_results
+            and isinstance(updated.func, cst.Attribute)
+            and updated.func.attr.value == "result"
+            and all(a.keyword is not None for a in updated.args)
+        ):
+            return updated.func.value
+        if self.conv.qualified(original.func) in _LOGGER and not original.args:
+            self.used_logging = True
+            return cst.parse_expression("logging.getLogger(__name__)")
+        return updated
+
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        if (
+            isinstance(updated.value, cst.Name)
+            and updated.value.value in self.conv.tasks
+            and updated.attr.value == "fn"
+        ):
+            return updated.with_changes(attr=cst.Name("func"))
+        return updated
+
+
+# ------------------------------------------------------------------------------------------
+# flow bodies
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """A recognised task/flow call in a flow body."""
+
+    node: cst.Call
+    callee: str
+    mode: str  # call | submit | map | subflow
+    args: list[cst.Arg]
+
+
+class _FlowPlanner:
+    def __init__(self, conv: _Converter, flow: FlowDef) -> None:
+        self.conv = conv
+        self.flow = flow
+        self.fn = flow.node
+        self.code = conv.code
+        self.callables = set(conv.tasks) | set(conv.flows)
+        self.notes = flow.notes
+        self.tmp = 0
+
+    def unsupported(
+        self, node: cst.CSTNode | None, construct: str, reason: str, fix: str
+    ) -> _Unsupported:
+        return _Unsupported(node, construct, reason, fix)
+
+    def note(self, node: cst.CSTNode, construct: str, sev: str, why: str, fix: str) -> None:
+        self.notes.append((node, construct, sev, why, fix))
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def plan(self) -> WorkflowPlan:
+        fn = self.fn
+        name = fn.name.value
+        params = _params(fn, self.conv.module)
+        for p in params:
+            if p.kind in ("var_positional", "var_keyword"):
+                raise self.unsupported(
+                    fn,
+                    f"def {name}({p.source()})",
+                    "flow parameters *args/**kwargs have no graflow "
+                    "counterpart (parameters are channel keys)",
+                    "give the flow named parameters",
+                )
+        wf_name = name
+        _, call = self.conv.decorator_kind(self.flow.decorator)
+        version = None
+        if call is not None:
+            for arg in call.args:
+                key = arg.keyword.value if arg.keyword is not None else "name"
+                value = self.code(arg.value)
+                if key == "name":
+                    import ast
+
+                    try:
+                        lit = ast.literal_eval(value)
+                        wf_name = lit if isinstance(lit, str) and lit else wf_name
+                    except (ValueError, SyntaxError):
+                        self.note(
+                            arg,
+                            "@flow(name=...)",
+                            "info",
+                            "the flow name is not a literal; the function name is used",
+                            "give the workflow a literal name",
+                        )
+                elif key == "version":
+                    version = value
+                elif key in _FLOW_DROPPED:
+                    sev, why, fix = _FLOW_DROPPED[key]
+                    self.note(arg, f"@flow({key}=...)", sev, f"dropped: {why}", fix)
+                else:
+                    self.note(
+                        arg,
+                        f"@flow({key}=...)",
+                        "todo",
+                        f"the Prefect flow option {key!r} is not known to graflow-migrate",
+                        "check whether it matters and implement it by hand",
+                    )
+        docstring = self._docstring()
+        returns = self.code(fn.returns.annotation) if fn.returns is not None else None
+        plan = WorkflowPlan(
+            wf_name,
+            name,
+            params,
+            reserved=self.conv.top_names | self.callables,
+            docstring=docstring,
+            returns=returns,
+        )
+        if version is not None:
+            plan.workflow_kwargs.append(("version", version))
+        self.wp = plan
+        body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
+        if not isinstance(fn.body, cst.IndentedBlock):
+            body = []  # a one-line body "def f(): return x" (SimpleStatementSuite)
+            suite: Any = fn.body
+            for small in suite.body:
+                body.append(cst.SimpleStatementLine(body=[small]))
+        if docstring is not None and body:
+            body = body[1:]
+        self.pending_glue: list[cst.BaseStatement] = []
+        for index, stmt in enumerate(body):
+            self.statement(stmt, is_last=index == len(body) - 1)
+        self.flush_glue()
+        return plan
+
+    def _docstring(self) -> str | None:
+        doc = self.fn.get_docstring(clean=False)
+        if doc is None:
+            return None
+        body = self.fn.body
+        first = body.body[0] if isinstance(body, cst.IndentedBlock) and body.body else None
+        if isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr):
+            value = first.body[0].value
+            if isinstance(value, cst.SimpleString) and value.prefix == "" and value.quote == '"""':
+                return value.evaluated_value if isinstance(value.evaluated_value, str) else None
+        return " ".join(doc.split())
+
+    # -- statements ----------------------------------------------------------------------------
+
+    def refs(self, node: cst.CSTNode) -> set[str]:
+        return set(names_of(self.code(node)).loads) & (self.callables | self._prefect_api())
+
+    def _prefect_api(self) -> set[str]:
+        return {n for n, q in self.conv.lib_names.items() if q in _WAIT or q in _UNMAPPED}
+
+    def statement(self, stmt: cst.BaseStatement, is_last: bool) -> None:
+        refs = self.refs(stmt)
+        if not refs:
+            self.plain(stmt, is_last)
+            return
+        self.flush_glue()
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            self.simple(stmt, stmt.body[0], is_last)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.simple(stmt, small, False)
+        elif isinstance(stmt, cst.If):
+            self.branch(stmt)
+        elif isinstance(stmt, cst.For):
+            self.loop(stmt)
+        else:
+            kind = type(stmt).__name__.lower()
+            raise self.unsupported(
+                stmt,
+                f"{kind} statement with task calls",
+                f"task calls inside a {kind} statement cannot be expressed as a static graph",
+                "move the task calls out of it, or run this part inside one task",
+            )
+
+    def plain(self, stmt: cst.BaseStatement, is_last: bool) -> None:
+        """A statement without task calls: builder set-up, the flow's return, or glue."""
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            small = stmt.body[0]
+            if isinstance(small, cst.Return):
+                if not is_last:
+                    raise self.unsupported(
+                        stmt,
+                        "return",
+                        "an early return cannot be converted",
+                        "make the return the last statement of the flow",
+                    )
+                self.flush_glue()
+                self.wp.return_expr = self.code(small.value) if small.value is not None else None
+                return
+            if self._is_setup(stmt, small):
+                self.wp.setup.append(
+                    self.conv.clean(self.code(stmt.with_changes(leading_lines=[]))).strip()
+                )
+                return
+            if isinstance(small, cst.Pass):
+                return
+        if self._returns_inside(stmt):
+            raise self.unsupported(
+                stmt,
+                "return",
+                "a return inside a block cannot be converted",
+                "make the return the last statement of the flow",
+            )
+        self.pending_glue.append(stmt)
+
+    def _returns_inside(self, stmt: cst.CSTNode) -> bool:
+        found = False
+
+        class _V(cst.CSTVisitor):
+            def visit_Return(self, node: cst.Return) -> None:
+                nonlocal found
+                found = True
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+                return False
+
+            def visit_Lambda(self, node: cst.Lambda) -> bool:
+                return False
+
+        stmt.visit(_V())
+        return found
+
+    def _is_setup(self, stmt: cst.BaseStatement, small: cst.BaseSmallStatement) -> bool:
+        """An assignment from module-level names only: it runs in the builder (before the
+        workflow starts); after the first node only when it calls nothing."""
+        if not isinstance(small, (cst.Assign, cst.AnnAssign)):
+            return False
+        if (self.wp.nodes or self.pending_glue) and _has_call(small):
+            return False
+        names = names_of(self.code(stmt))
+        dynamic = set(self.wp.env) | self.wp.param_names | set(self.wp.setup_names)
+        if self.wp.nodes and names.stores & set(self.wp.setup_names):
+            return False
+        if names.loads & (set(self.wp.env) | self.wp.param_names) or names.stores & dynamic:
+            return False
+        self.wp.setup_names.update(names.stores)
+        return True
+
+    def flush_glue(self) -> None:
+        if not self.pending_glue:
+            return
+        stmts, self.pending_glue = self.pending_glue, []
+        text = "".join(self.code(_no_lead(s)) for s in stmts)
+        names = names_of(text)
+        comments = [c for s in stmts for c in _comments(s)]
+        stores = sorted(n for n in names.stores if n not in self.wp.param_names)
+        body = self.conv.clean(text).rstrip("\n").split("\n")
+        later = stores  # every assigned name may be used later
+        if len(later) == 1:
+            body.append(f"return {later[0]}")
+        elif later:
+            body.append(f"return ({', '.join(later)})")
+        base = stores[0] if len(stores) == 1 else f"{identifier(self.wp.runner)}_step"
+        node_id = self.wp.new_id(base)
+        node = self.wp.function_node(node_id, body, names.loads)
+        node.comments = comments
+        if len(later) == 1:
+            self.wp.env[later[0]] = Binding(node_id)
+        else:
+            for i, n in enumerate(later):
+                self.wp.env[n] = Binding(node_id, "item", i)
+        if any(n in self.wp.param_names for n in names.stores):
+            self.note(
+                stmts[0],
+                "assignment to a flow parameter",
+                "lossy",
+                "reassigning a flow parameter is only visible inside this step",
+                "use a new variable name",
+            )
+
+    def simple(
+        self, stmt: cst.SimpleStatementLine, small: cst.BaseSmallStatement, is_last: bool
+    ) -> None:
+        comments = _comments(stmt)
+        if isinstance(small, cst.Expr):
+            value = small.value
+            if self._is_wait(value):
+                self.wp.barrier()
+                return
+            new = self.hoist(value, stmt, comments, result_name=None)
+            if isinstance(new, cst.Name):
+                return
+            self.plain_expr(cst.SimpleStatementLine(body=[small.with_changes(value=new)]), stmt)
+            return
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            name = target.value if isinstance(target, cst.Name) else None
+            if (
+                name is not None
+                and isinstance(small.value, cst.Name)
+                and small.value.value in self.wp.env
+            ):
+                self.wp.env[name] = self.wp.env[small.value.value]
+                return
+            new = self.hoist(small.value, stmt, comments, result_name=name)
+            if isinstance(new, cst.Name) and name is not None:
+                if new.value in self.wp.env:
+                    self.wp.env[name] = self.wp.env[new.value]
+                return
+            self.plain_expr(cst.SimpleStatementLine(body=[small.with_changes(value=new)]), stmt)
+            return
+        if (
+            isinstance(small, cst.AnnAssign)
+            and small.value is not None
+            and isinstance(small.target, cst.Name)
+        ):
+            name = small.target.value
+            new = self.hoist(small.value, stmt, comments, result_name=name)
+            if isinstance(new, cst.Name) and new.value in self.wp.env:
+                self.wp.env[name] = self.wp.env[new.value]
+                return
+            self.plain_expr(cst.SimpleStatementLine(body=[small.with_changes(value=new)]), stmt)
+            return
+        if isinstance(small, cst.Return) and small.value is not None:
+            if not is_last:
+                raise self.unsupported(
+                    stmt,
+                    "return",
+                    "an early return cannot be converted",
+                    "make the return the last statement of the flow",
+                )
+            new = self.hoist(small.value, stmt, comments, result_name=None)
+            self.wp.return_expr = self.conv.clean(self.conv.module.code_for_node(new))
+            return
+        raise self.unsupported(
+            stmt,
+            type(small).__name__,
+            "task calls in this statement cannot be converted",
+            "assign the task call to a variable first",
+        )
+
+    def plain_expr(
+        self, new_stmt: cst.SimpleStatementLine, original: cst.SimpleStatementLine
+    ) -> None:
+        if self.refs(new_stmt) & self.callables:
+            raise self.unsupported(
+                original,
+                "task used as a value",
+                "a task or flow is used other than by calling it",
+                "call the task directly (or .submit/.map) in the flow body",
+            )
+        self.pending_glue.append(new_stmt.with_changes(leading_lines=original.leading_lines))
+        self.flush_glue()
+
+    def _is_wait(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.Call):
+            if self.conv.qualified(value.func) in _WAIT:
+                return True
+            if (
+                isinstance(value.func, cst.Attribute)
+                and value.func.attr.value == "wait"
+                and isinstance(value.func.value, cst.Name)
+                and value.func.value.value in self.wp.env
+            ):
+                return True
+        return False
+
+    # -- recognising calls ---------------------------------------------------------------------
+
+    def match(self, expr: cst.BaseExpression) -> _Call | None:
+        """A task/flow call (``t(...)``, ``t.submit``, ``t.map``), ignoring ``.result()``."""
+        expr = _unwrap_result(expr)
+        if not isinstance(expr, cst.Call):
+            return None
+        func = expr.func
+        if isinstance(func, cst.Name) and func.value in self.callables:
+            mode = "subflow" if func.value in self.conv.flows else "call"
+            return _Call(expr, func.value, mode, list(expr.args))
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.conv.tasks
+            and func.attr.value in ("submit", "map")
+        ):
+            return _Call(expr, func.value.value, func.attr.value, list(expr.args))
+        return None
+
+    def hoist(
+        self,
+        expr: cst.BaseExpression,
+        stmt: cst.CSTNode,
+        comments: list[str],
+        result_name: str | None,
+    ) -> cst.BaseExpression:
+        """Turn the task calls in ``expr`` into nodes; returns ``expr`` with them replaced by
+        the names of their results."""
+        found = self.match(expr)
+        if found is not None:
+            node_id = self.call_node(found, stmt, comments)
+            name = result_name or f"{identifier(node_id)}_result"
+            self.wp.env[name] = self.wp.env.pop("__last__")
+            return cst.Name(name)
+        comp = self.match_comprehension(expr)
+        if comp is not None:
+            node_id = self.map_node(stmt, comments, *comp)
+            name = result_name or f"{identifier(node_id)}_result"
+            self.wp.env[name] = Binding(node_id, "map")
+            return cst.Name(name)
+        planner = self
+
+        class _Hoister(cst.CSTTransformer):
+            def visit_Lambda(self, node: cst.Lambda) -> bool:
+                return False
+
+            def visit_ListComp(self, node: cst.ListComp) -> bool:
+                return planner.match_comprehension(node) is None
+
+            def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+                return False
+
+            def visit_SetComp(self, node: cst.SetComp) -> bool:
+                return False
+
+            def visit_DictComp(self, node: cst.DictComp) -> bool:
+                return False
+
+            def leave_ListComp(
+                self, original: cst.ListComp, updated: cst.ListComp
+            ) -> cst.BaseExpression:
+                comp = planner.match_comprehension(original)
+                if comp is None:
+                    return updated
+                node_id = planner.map_node(stmt, comments, *comp)
+                name = f"{identifier(node_id)}_result"
+                planner.wp.env[name] = Binding(node_id, "map")
+                return cst.Name(name)
+
+            def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+                found = planner.match(updated)
+                if found is None:
+                    return updated
+                node_id = planner.call_node(found, stmt, comments)
+                name = f"{identifier(node_id)}_result"
+                planner.wp.env[name] = planner.wp.env.pop("__last__")
+                return cst.Name(name)
+
+        new = expr.visit(_Hoister())
+        assert isinstance(new, cst.BaseExpression)
+        return new
+
+    def match_comprehension(self, expr: cst.BaseExpression) -> tuple[_Call, str, str] | None:
+        """``[t.submit(x) for x in xs]`` → (call, target code, iterable code)."""
+        if not isinstance(expr, cst.ListComp):
+            return None
+        comp = expr.for_in
+        if comp.inner_for_in is not None or comp.ifs or comp.asynchronous is not None:
+            return None
+        call = self.match(expr.elt)
+        if call is None or call.mode not in ("call", "submit"):
+            return None
+        return call, self.code(comp.target), self.code(comp.iter)
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    def split_args(self, call: _Call) -> tuple[list[cst.Arg], list[cst.BaseExpression]]:
+        """The call's arguments without ``wait_for``, and the ``wait_for`` expressions."""
+        args, waits = [], []
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "wait_for":
+                value = arg.value
+                if isinstance(value, (cst.List, cst.Tuple)):
+                    waits += [el.value for el in value.elements]
+                else:
+                    waits.append(value)
+            elif arg.keyword is not None and arg.keyword.value in ("return_state", "deployment"):
+                raise self.unsupported(
+                    arg,
+                    f"{call.callee}({arg.keyword.value}=...)",
+                    f"{arg.keyword.value}= has no graflow counterpart",
+                    "remove it; graflow returns results, not states",
+                )
+            else:
+                args.append(arg)
+        return args, waits
+
+    def wait_deps(self, waits: list[cst.BaseExpression], stmt: cst.CSTNode) -> set[str]:
+        deps: set[str] = set()
+        for w in waits:
+            loads = names_of(self.code(w)).loads
+            known = self.wp.deps_of(loads)
+            if not known:
+                self.note(
+                    stmt,
+                    "wait_for=...",
+                    "info",
+                    "wait_for names no task result of this flow; ignored",
+                    "nodes already run in program order",
+                )
+            deps |= known
+        return deps
+
+    def hoist_args(
+        self, args: list[cst.Arg], stmt: cst.CSTNode, comments: list[str]
+    ) -> list[cst.Arg]:
+        out = []
+        for arg in args:
+            value = self.hoist(arg.value, stmt, comments, result_name=None)
+            out.append(arg.with_changes(value=value))
+        return out
+
+    def call_node(self, call: _Call, stmt: cst.CSTNode, comments: list[str]) -> str:
+        """A node for one task/flow call; its binding is left in env['__last__']."""
+        args, waits = self.split_args(call)
+        if call.mode == "map":
+            node_id = self.map_call(call, args, waits, stmt, comments)
+            self.wp.env["__last__"] = Binding(node_id, "map")
+            return node_id
+        args = self.hoist_args(args, stmt, comments)
+        deps = self.wait_deps(waits, stmt)
+        concurrent = call.mode == "submit"
+        if call.mode == "subflow":
+            node_id = self.wp.new_id(call.callee)
+            arg_code = ", ".join(self.code(a).rstrip(", ") for a in args)
+            node = self.wp.function_node(
+                node_id,
+                [f"return {call.callee}({self.conv.clean(arg_code)})"],
+                names_of(f"_({arg_code})").loads,
+                deps=deps,
+                doc=f"Run the subflow ``{call.callee}`` (a nested graflow workflow).",
+            )
+            self.note(
+                stmt,
+                f"subflow {call.callee}()",
+                "info",
+                "the subflow runs as a nested graflow workflow inside one task",
+                "flatten it into this workflow if you want its tasks in this graph",
+            )
+        else:
+            task = self.conv.tasks[call.callee]
+            node_id = self.wp.new_id(task.task_id)
+            node = self.task_call(task, node_id, args, deps, concurrent)
+        node.comments = list(comments)
+        comments.clear()
+        self.wp.env["__last__"] = Binding(node_id)
+        self.conv.report.count("task call")
+        return node_id
+
+    def task_call(
+        self, task: TaskDef, node_id: str, args: list[cst.Arg], deps: set[str], concurrent: bool
+    ) -> Node:
+        bound = self.bind_args(task, args)
+        if bound is not None:
+            kwargs, reads = bound
+            if self.direct_ok(task, kwargs, reads):
+                return self.wp.instance_node(
+                    node_id,
+                    task.name,
+                    [(k, v) for k, v in kwargs.items() if k not in reads],
+                    deps=deps | self.wp.deps_of(reads.values()),
+                    concurrent=concurrent,
+                )
+        arg_code = ", ".join(self.code(a).rstrip().rstrip(",") for a in args)
+        return self.wp.function_node(
+            node_id,
+            [f"return {task.name}.func({self.conv.clean(arg_code)})"],
+            names_of(f"_({arg_code})").loads,
+            decorator=task.options_without_id(),
+            deps=deps,
+            concurrent=concurrent,
+        )
+
+    def bind_args(
+        self, task: TaskDef, args: list[cst.Arg]
+    ) -> tuple[dict[str, str], dict[str, str]] | None:
+        """Map call arguments to parameter names: ({param: code}, {param: name read}) or None."""
+        if task.params is None:
+            return None
+        positional = [p for p in task.params if p.kind in ("positional_only", "positional")]
+        by_name = {p.name: p for p in task.params if p.kind != "positional_only"}
+        if any(p.kind in ("var_positional", "var_keyword") for p in task.params):
+            return None
+        kwargs: dict[str, str] = {}
+        index = 0
+        for arg in args:
+            if arg.star:
+                return None
+            code = self.conv.clean(self.code(arg.value))
+            if arg.keyword is None:
+                if index >= len(positional):
+                    return None
+                kwargs[positional[index].name] = code
+                index += 1
+            else:
+                if arg.keyword.value not in by_name:
+                    return None
+                kwargs[arg.keyword.value] = code
+        if any(p.kind == "positional_only" for p in task.params):
+            return None
+        reads = {
+            k: v
+            for k, v in kwargs.items()
+            if v.isidentifier() and v in (set(self.wp.env) | self.wp.param_names)
+        }
+        return kwargs, reads
+
+    def direct_ok(self, task: TaskDef, kwargs: dict[str, str], reads: dict[str, str]) -> bool:
+        """True when an instance with bound kwargs gets exactly the call's arguments."""
+        dynamic = set(self.wp.env) | self.wp.param_names
+        for param, code in kwargs.items():
+            if param in reads:
+                source = reads[param]
+                binding = self.wp.env.get(source)
+                if binding is not None:
+                    if binding.kind != "value" or binding.node != param:
+                        return False
+                elif source != param:
+                    return False
+            elif names_of(code).loads & dynamic:
+                return False
+        keys = self.wp.param_names | set(self.wp.ids) | {"__last__"}
+        assert task.params is not None
+        for p in task.params:
+            if p.name not in kwargs and p.name in keys:
+                if p.default is None or not is_literal(p.default):
+                    return False
+                kwargs[p.name] = p.default
+            elif p.name not in kwargs and p.default is None:
+                return False
+        return True
+
+    def instance_kwargs(self, task: TaskDef, kwargs: dict[str, str], stmt: cst.CSTNode) -> str:
+        """``p=code, ...`` for a task instance created at run time (defaults bound on clashes)."""
+        keys = self.wp.param_names | set(self.wp.ids)
+        assert task.params is not None
+        for p in task.params:
+            if p.name not in kwargs and p.name in keys and p.default is not None:
+                kwargs[p.name] = p.default
+        return ", ".join(f"{k}={v}" for k, v in kwargs.items())
+
+    def require_params(self, task: TaskDef, stmt: cst.CSTNode, what: str) -> None:
+        if task.params is None or any(
+            p.kind != "positional" and p.kind != "keyword" for p in task.params
+        ):
+            raise self.unsupported(
+                stmt,
+                what,
+                f"{what} needs a task with plain named parameters",
+                "give the task named parameters (no *args/**kwargs or /)",
+            )
+
+    def map_call(
+        self,
+        call: _Call,
+        args: list[cst.Arg],
+        waits: list[cst.BaseExpression],
+        stmt: cst.CSTNode,
+        comments: list[str],
+    ) -> str:
+        task = self.conv.tasks[call.callee]
+        self.require_params(task, stmt, f"{call.callee}.map()")
+        assert task.params is not None
+        positional = [p.name for p in task.params if p.kind == "positional"]
+        mapped: list[tuple[str, str]] = []
+        static: dict[str, str] = {}
+        index = 0
+        for arg in args:
+            if arg.star:
+                raise self.unsupported(
+                    stmt,
+                    f"{call.callee}.map(*...)",
+                    "star arguments in .map() cannot be converted",
+                    "pass the iterables by name",
+                )
+            if arg.keyword is None:
+                if index >= len(positional):
+                    raise self.unsupported(
+                        stmt, f"{call.callee}.map()", "too many arguments", "check the call"
+                    )
+                pname = positional[index]
+                index += 1
+            else:
+                pname = arg.keyword.value
+            value = arg.value
+            if (
+                isinstance(value, cst.Call)
+                and self.conv.qualified(value.func) in _UNMAPPED
+                and value.args
+            ):
+                static[pname] = self.code(value.args[0].value)
+                continue
+            hoisted = self.hoist(value, stmt, comments, result_name=None)
+            code = self.conv.clean(self.code(hoisted))
+            if is_literal(code) and not isinstance(_literal(code), (list, tuple, set, dict)):
+                static[pname] = code
+            else:
+                mapped.append((pname, code))
+        if not mapped:
+            raise self.unsupported(
+                stmt, f"{call.callee}.map()", ".map() without an iterable", "call the task directly"
+            )
+        items = [f"{identifier(p)}_item" for p, _ in mapped]
+        kwargs = {p: item for (p, _), item in zip(mapped, items, strict=True)} | static
+        if len(mapped) == 1:
+            target, iterable = items[0], mapped[0][1]
+        else:
+            target = "(" + ", ".join(items) + ")"
+            iterable = f"zip({', '.join(c for _, c in mapped)}, strict=True)"
+        return self.map_node(
+            stmt,
+            comments,
+            _Call(call.node, call.callee, "map", args),
+            target,
+            iterable,
+            kwargs=kwargs,
+            deps=self.wait_deps(waits, stmt),
+        )
+
+    def map_node(
+        self,
+        stmt: cst.CSTNode,
+        comments: list[str],
+        call: _Call,
+        target: str,
+        iterable: str,
+        *,
+        kwargs: dict[str, str] | None = None,
+        deps: set[str] | None = None,
+        sequential: bool = False,
+    ) -> str:
+        task = self.conv.tasks.get(call.callee)
+        if task is None:
+            raise self.unsupported(
+                stmt,
+                f"{call.callee} in a loop",
+                "only tasks (not subflows) can be mapped",
+                "call the subflow once per item by hand",
+            )
+        self.require_params(task, stmt, f"mapping {call.callee}")
+        if kwargs is None:
+            args, waits = self.split_args(call)
+            bound = self.bind_args(task, args)
+            if bound is None:
+                raise self.unsupported(
+                    stmt,
+                    f"{call.callee}(...) in a loop",
+                    "the arguments do not match the task's parameters",
+                    "pass the arguments by name",
+                )
+            kwargs = dict(bound[0])
+            deps = self.wait_deps(waits, stmt)
+        node_id = self.wp.new_id(f"{task.task_id}_map")
+        kw = self.instance_kwargs(task, dict(kwargs), stmt)
+        kw = f", {kw}" if kw else ""
+        loop_target = target
+        target_names = names_of(target).stores or names_of(f"{target} = 0").stores
+        body = [
+            "tasks = [",
+            f'    {task.name}(task_id=f"{node_id}_{{i}}"{kw})',
+            f"    for i, {loop_target} in enumerate({iterable})",
+            "]",
+        ]
+        self.wp.imports.add("parallel")
+        group = "parallel(*tasks)"
+        if sequential:
+            group += '.with_execution(backend="direct")'
+        body += [
+            "if len(tasks) > 1:",
+            f"    ctx.next_task({group})",
+            "elif tasks:",
+            "    ctx.next_task(tasks[0])",
+            "return [t.task_id for t in tasks]",
+        ]
+        used = set(names_of(iterable).loads) | {
+            n for v in kwargs.values() for n in names_of(v).loads
+        }
+        used -= set(target_names)
+        node = self.wp.function_node(
+            node_id,
+            body,
+            used,
+            deps=deps or set(),
+            force_context=True,
+            doc=f"Run ``{task.name}`` once per item, in parallel"
+            + (" one after another" if sequential else "")
+            + ".",
+        )
+        node.comments = list(comments)
+        comments.clear()
+        if task.has_retries:
+            self.note(
+                stmt,
+                f"{task.name} mapped with retries",
+                "lossy",
+                "a retried item of a task added at run time is re-queued after the "
+                "workflow's next step, which may then see its first failure",
+                "avoid retries on mapped tasks or check the results downstream",
+            )
+        self.conv.report.count("map")
+        return node_id
+
+    def loop(self, stmt: cst.For) -> None:
+        """``for x in xs: t(x)`` (one task call) → a fan-out node."""
+        body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+        ok = (
+            stmt.orelse is None
+            and stmt.asynchronous is None
+            and len(body) == 1
+            and isinstance(body[0], cst.SimpleStatementLine)
+            and len(body[0].body) == 1
+            and isinstance(body[0].body[0], cst.Expr)
+        )
+        first: Any = body[0] if ok else None
+        call = self.match(first.body[0].value) if ok else None
+        if call is None or call.mode not in ("call", "submit"):
+            raise self.unsupported(
+                stmt,
+                "for loop with task calls",
+                "only a loop whose body is one task call is converted",
+                "use task.map(...) or move the loop into a task",
+            )
+        if names_of(self.code(stmt.iter)).loads & {
+            n for n, b in self.wp.env.items() if b.kind == "branch"
+        }:
+            pass
+        self.map_node(
+            stmt,
+            _comments(stmt),
+            call,
+            self.code(stmt.target),
+            self.code(stmt.iter),
+            sequential=call.mode == "call",
+        )
+        if call.mode == "call":
+            self.note(
+                stmt,
+                "for loop",
+                "info",
+                "the loop's task calls run one after another inside one parallel group "
+                "(backend='direct')",
+                "drop .with_execution(...) to run them in parallel",
+            )
+
+    def branch(self, stmt: cst.If) -> None:
+        """``if cond: t1(...) else: t2(...)`` → a task that picks the tasks to run."""
+        node_id = self.wp.new_id("branch")
+        lines: list[str] = ["chosen = {}"]
+        used: set[str] = set()
+        assigned: set[str] = set()
+        self._branch_lines(stmt, lines, used, assigned, "if")
+        lines.append("return chosen")
+        node = self.wp.function_node(
+            node_id,
+            lines,
+            used,
+            force_context=True,
+            doc="Choose the tasks to run (was an if statement).",
+        )
+        node.comments = _comments(stmt)
+        for name in assigned:
+            self.wp.env[name] = Binding(node_id, "branch", key=name)
+        self.conv.report.count("branch")
+
+    def _branch_lines(
+        self, stmt: cst.If, lines: list[str], used: set[str], assigned: set[str], keyword: str
+    ) -> None:
+        cond = self.conv.clean(self.code(stmt.test))
+        if self.refs(stmt.test) & self.callables:
+            raise self.unsupported(
+                stmt,
+                "task call in an if condition",
+                "the condition must use results computed before the if",
+                "assign the task's result to a variable first",
+            )
+        used |= set(names_of(cond).loads)
+        lines.append(f"{keyword} {cond}:")
+        self._branch_body(stmt.body, lines, used, assigned, stmt)
+        orelse = stmt.orelse
+        if isinstance(orelse, cst.If):
+            self._branch_lines(orelse, lines, used, assigned, "elif")
+        elif isinstance(orelse, cst.Else):
+            lines.append("else:")
+            self._branch_body(orelse.body, lines, used, assigned, stmt)
+
+    def _branch_body(
+        self,
+        block: cst.BaseSuite,
+        lines: list[str],
+        used: set[str],
+        assigned: set[str],
+        stmt: cst.CSTNode,
+    ) -> None:
+        body = (
+            block.body
+            if isinstance(block, cst.IndentedBlock)
+            else [cst.SimpleStatementLine(body=[s]) for s in _any(block).body]
+        )
+        instances: list[tuple[str | None, str]] = []
+        local: set[str] = set()
+        out: list[str] = []
+        for inner in body:
+            small = (
+                inner.body[0]
+                if isinstance(inner, cst.SimpleStatementLine) and len(inner.body) == 1
+                else None
+            )
+            target: str | None = None
+            value: cst.BaseExpression | None = None
+            if isinstance(small, cst.Expr):
+                value = small.value
+            elif (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+            ):
+                target, value = small.targets[0].target.value, small.value
+            call = self.match(value) if value is not None else None
+            if call is None or call.mode not in ("call", "submit"):
+                if isinstance(inner, cst.If) and not self.refs(inner) & self.callables:
+                    pass
+                elif self.refs(inner) & self.callables:
+                    raise self.unsupported(
+                        inner,
+                        "statement in an if branch",
+                        "only plain task calls are converted in if branches",
+                        "move the other work into a task",
+                    )
+                names = names_of(self.code(inner))
+                if names.stores - {"_"} and not isinstance(small, cst.Expr):
+                    raise self.unsupported(
+                        inner,
+                        "assignment in an if branch",
+                        "values assigned in an if branch other than task "
+                        "results cannot be passed on",
+                        "compute the value in a task",
+                    )
+                used |= set(names.loads)
+                text = self.conv.clean(self.code(_no_lead(inner)))
+                out += text.rstrip("\n").split("\n")
+                continue
+            task = self.conv.tasks[call.callee]
+            self.require_params(task, inner, f"{call.callee}() in an if branch")
+            args, _ = self.split_args(call)
+            bound = self.bind_args(task, args)
+            if bound is None:
+                raise self.unsupported(
+                    inner,
+                    f"{call.callee}() in an if branch",
+                    "the arguments do not match the task's parameters",
+                    "pass the arguments by name",
+                )
+            kwargs = bound[0]
+            for code in kwargs.values():
+                if names_of(code).loads & local:
+                    raise self.unsupported(
+                        inner,
+                        f"{call.callee}() in an if branch",
+                        "a task in an if branch uses the result of another task of the same branch",
+                        "move the dependent call after the if statement",
+                    )
+                used |= set(names_of(code).loads)
+            node_id = self.wp.new_id(task.task_id)
+            kw = self.instance_kwargs(task, dict(kwargs), inner)
+            kw = f", {kw}" if kw else ""
+            instances.append((target, f'{task.name}(task_id="{node_id}"{kw})'))
+            if target:
+                local.add(target)
+                assigned.add(target)
+            if task.has_retries:
+                self.note(
+                    inner,
+                    f"{task.name} in an if branch with retries",
+                    "lossy",
+                    "a retried task chosen at run time is re-queued after the workflow's next step",
+                    "avoid retries here or check the result downstream",
+                )
+            self.conv.report.count("task call")
+        if len(instances) == 1:
+            target, text = instances[0]
+            prefix = f'chosen["{target}"] = ctx.next_task' if target else "ctx.next_task"
+            out += call_lines(prefix, [text], 20)
+        elif instances:
+            self.wp.imports.add("parallel")
+            out.append("tasks = [")
+            out += [f"    {text}," for _, text in instances]
+            out.append("]")
+            for i, (target, _) in enumerate(instances):
+                if target:
+                    out.append(f'chosen["{target}"] = tasks[{i}].task_id')
+            out.append('ctx.next_task(parallel(*tasks).with_execution(backend="direct"))')
+        if not out:
+            out.append("pass")
+        lines += ["    " + line for line in out]
+
+
+def _literal(code: str) -> Any:
+    import ast
+
+    return ast.literal_eval(code)
+
+
+def _comments(stmt: cst.CSTNode) -> list[str]:
+    lines = getattr(stmt, "leading_lines", ())
+    return [line.comment.value for line in lines if line.comment is not None]
+
+
+def _unwrap_result(expr: cst.BaseExpression) -> cst.BaseExpression:
+    while (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value == "result"
+        and all(a.keyword is not None for a in expr.args)
+    ):
+        expr = expr.func.value
+    return expr
