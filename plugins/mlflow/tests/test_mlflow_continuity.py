@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-WORKER = Path(__file__).with_name("mlflow_step_worker.py")
+WORKER = Path(__file__).parents[3] / "examples" / "tracking" / "worker_step.py"
 
 
 def _env(mlflow_tracking) -> dict[str, str]:
