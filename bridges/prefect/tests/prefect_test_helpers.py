@@ -1,0 +1,116 @@
+"""Workflows and a capturing plugin for the graflow-prefect tests (importable by reference)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from graflow_core.core.decorators import task
+from graflow_core.core.retry import RetryPolicy
+from graflow_core.core.task import ParallelGroup
+from graflow_core.core.workflow import WorkflowContext, workflow
+from graflow_core.plugins import hookimpl
+from graflow_core.testing.catalog import channel_dict
+
+
+class Capture:
+    """Run plugin recording the final channel, the context and the retry hooks of one run."""
+
+    def __init__(self) -> None:
+        self.channel: dict[str, Any] | None = None
+        self.context: Any = None
+        self.retries: list[tuple[str, int, float]] = []
+        self.failures: list[tuple[str, bool]] = []
+
+    @hookimpl
+    def workflow_end(self, context: Any, workflow_name: str, result: Any) -> None:
+        self.channel = channel_dict(context)
+        self.context = context
+
+    @hookimpl
+    def workflow_failure(self, context: Any, workflow_name: str, error: BaseException) -> None:
+        self.channel = channel_dict(context)
+        self.context = context
+
+    @hookimpl
+    def task_retry(
+        self,
+        task: Any,
+        task_id: str,
+        context: Any,
+        error: BaseException,
+        attempt: int,
+        delay: float,
+    ) -> None:
+        self.retries.append((task_id, attempt, delay))
+
+    @hookimpl
+    def task_failure(
+        self, task: Any, task_id: str, context: Any, error: BaseException, final: bool
+    ) -> None:
+        self.failures.append((task_id, final))
+
+
+class HelperError(Exception):
+    """The intended failure of the helper workflows."""
+
+
+# -- a group whose members sleep, to observe concurrency ------------------------------------------
+
+
+@task(inject_context=True)
+def sleeper(ctx: Any, pause: float = 0.3) -> float:
+    start = time.time()
+    time.sleep(pause)
+    ctx.get_channel().set(f"span.{ctx.task_id}", [start, time.time()])
+    return pause
+
+
+@task
+def gather() -> str:
+    return "gathered"
+
+
+def build_sleepers() -> WorkflowContext:
+    with workflow("sleepers") as wf:
+        group = ParallelGroup(
+            [sleeper(task_id="s1"), sleeper(task_id="s2")], name="sleep_group"
+        ).with_execution(backend_config={"thread_count": 2})
+        group >> gather
+    return wf
+
+
+# -- a task that always fails, with a backoff policy ----------------------------------------------
+
+ALWAYS_FAILS_POLICY = RetryPolicy(
+    max_retries=3, initial_interval=0.01, backoff_factor=3.0, max_interval=0.05
+)
+
+
+@task(inject_context=True, retry_policy=ALWAYS_FAILS_POLICY)
+def always_fails(ctx: Any) -> None:
+    channel = ctx.get_channel()
+    channel.set("seen_retry_counts", [*channel.get("seen_retry_counts", []), ctx.retry_count])
+    raise HelperError(f"attempt {ctx.retry_count + 1} fails")
+
+
+def build_always_fails() -> WorkflowContext:
+    with workflow("always_fails") as wf:
+        always_fails  # noqa: B018 - a one-task workflow
+        wf.graph.add_node(always_fails, "always_fails", skip_if_exists=True)
+    return wf
+
+
+# -- a timeout -------------------------------------------------------------------------------------
+
+
+@task(timeout=0.2)
+def too_slow() -> str:
+    time.sleep(1.0)
+    return "late"
+
+
+def build_too_slow() -> WorkflowContext:
+    with workflow("too_slow") as wf:
+        wf.graph.add_node(too_slow, "too_slow", skip_if_exists=True)
+    return wf
