@@ -51,8 +51,8 @@ def _graflow_outputs(job_def: Any, **kwargs: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "job_def", [jobs.numbers_job, jobs.branching_job, jobs.greeting_job], ids=lambda j: j.name
 )
-def test_same_results_as_dagster(job_def: Any, dagster_instance: DagsterInstance) -> None:
-    result = job_def.execute_in_process(instance=dagster_instance)
+def test_same_results_as_dagster(job_def: Any, dagster_memory_instance: DagsterInstance) -> None:
+    result = job_def.execute_in_process(instance=dagster_memory_instance)
     assert result.success
     expected = _dagster_outputs(result, job_def)
     assert _graflow_outputs(job_def) == expected
@@ -75,12 +75,13 @@ def test_untaken_branch_does_not_run() -> None:
     assert "handle_small" not in found
 
 
-def test_run_config_reaches_ops_and_inputs(dagster_instance: DagsterInstance) -> None:
+def test_run_config_reaches_ops_and_inputs(dagster_memory_instance: DagsterInstance) -> None:
     run_config = {
         "ops": {"add_offset": {"config": {"offset": 100}}, "greeting": {"inputs": {"name": "x"}}}
     }
     result = jobs.numbers_job.execute_in_process(
-        instance=dagster_instance, run_config={"ops": {"add_offset": {"config": {"offset": 100}}}}
+        instance=dagster_memory_instance,
+        run_config={"ops": {"add_offset": {"config": {"offset": 100}}}},
     )
     found = _graflow_outputs(jobs.numbers_job, run_config=run_config)
     assert found["add_offset"] == result.output_for_node("add_offset") == 102
@@ -167,7 +168,7 @@ def test_multi_output_op_returning_wrong_shape() -> None:
         from_dagster_job(bad_job).execute()
 
 
-def test_several_roots_get_a_start_placeholder(dagster_instance: DagsterInstance) -> None:
+def test_several_roots_get_a_start_placeholder(dagster_memory_instance: DagsterInstance) -> None:
     @op
     def first() -> int:
         return 1
@@ -187,5 +188,5 @@ def test_several_roots_get_a_start_placeholder(dagster_instance: DagsterInstance
     spec = handwritten_spec(two_roots)
     assert spec.start_node == "two_roots__start"
     assert spec.task("two_roots__start").kind == "placeholder"
-    result = two_roots.execute_in_process(instance=dagster_instance)
+    result = two_roots.execute_in_process(instance=dagster_memory_instance)
     assert _graflow_outputs(two_roots) == _dagster_outputs(result, two_roots)

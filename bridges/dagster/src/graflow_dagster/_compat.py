@@ -123,3 +123,15 @@ def cli_target_args(module: str | None = None, file: str | None = None) -> list[
     if file:
         return ["-f", file]
     raise ValueError("cli_target_args needs a module or a file")
+
+
+def run_id(context: Any) -> str:
+    """The Dagster run id of an op or asset execution context."""
+    run = getattr(context, "run", None)
+    found = getattr(run, "run_id", None)
+    return str(found if found is not None else context.run_id)
+
+
+def op_config(context: Any) -> Mapping[str, Any]:
+    """The op/asset config of an execution context (``{}`` when none)."""
+    return dict(getattr(context, "op_execution_context", context).op_config or {})

@@ -32,7 +32,7 @@ step becomes one Dagster op:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -246,7 +246,7 @@ def _gather_inputs(
 def _compute_fn(r: _Render, step: Step) -> Any:
     from dagster import Output
 
-    from graflow_dagster._compat import retry_number
+    from graflow_dagster._compat import retry_number, run_id
 
     in_group = step.group is not None
     max_retries = step.retry.max_retries if step.retry is not None else 0
@@ -264,7 +264,7 @@ def _compute_fn(r: _Render, step: Step) -> Any:
                 r.spec,
                 step.id,
                 step_inputs,
-                workflow_run_id=context.run_id,
+                workflow_run_id=run_id(context),
                 store=r.store,
                 inline_max=r.inline_max,
                 start_node=r.start_node,
@@ -586,9 +586,9 @@ def to_dagster_assets(
     (:func:`to_dagster_job`). Run parameters come from ``params`` (and the ``graflow``
     resource's config).
     """
-    from dagster import AssetIn, AssetKey, AssetsDefinition, Output, asset
+    from dagster import AssetIn, AssetKey, AssetsDefinition, Field, Permissive, asset
 
-    from graflow_core.steps import StepInputs, StepOutput, plan_steps, run_step, value_store
+    from graflow_core.steps import plan_steps
 
     spec = _as_spec(workflow_or_spec, start_node)
     plan = plan_steps(spec, start_node=start_node or spec.start_node)
@@ -620,31 +620,7 @@ def to_dagster_assets(
     for step in plan.steps:
         ins = {names[u]: AssetIn(key=AssetKey([*prefix, names[u]])) for u in step.upstream}
 
-        def compute(context: Any, _step: Step = step, **upstream_values: Any) -> Any:
-            store = value_store()
-            upstream = {}
-            by_name = {names[u]: u for u in _step.upstream}
-            for name, value in upstream_values.items():
-                uid = by_name[name]
-                entry = store.encode(value, run=context.run_id)
-                upstream[uid] = StepOutput(
-                    step_id=uid,
-                    index=index_of[uid],
-                    state={f"{uid}.__result__": [index_of[uid], *entry]},
-                    task_ids=(uid,),
-                    workflow_run_id=context.run_id,
-                ).to_payload()
-            resource = getattr(context.resources, RESOURCE_KEY, None)
-            run_params = dict(resource.get("params") or {}) if isinstance(resource, dict) else {}
-            out = run_step(
-                spec,
-                _step.id,
-                StepInputs(params={**defaults, **run_params}, upstream=upstream),
-                workflow_run_id=context.run_id,
-                start_node=start,
-            )
-            return Output(out.result, metadata={"graflow_task_id": _step.id})
-
+        compute = _asset_compute(spec, step, names, index_of, start)
         td = spec.task(step.id)
         assets.append(
             asset(
@@ -653,28 +629,61 @@ def to_dagster_assets(
                 ins=ins,
                 group_name=group_name,
                 description=f"result of graflow task '{td.id}' ({td.ref})",
-                required_resource_keys={RESOURCE_KEY},
-                resource_defs={RESOURCE_KEY: _graflow_resource(defaults)},
+                config_schema={
+                    "params": Field(
+                        Permissive(),
+                        default_value=defaults,
+                        description="the run parameters (graflow's initial channel)",
+                    )
+                },
                 tags={"graflow/task_id": sanitize(td.id)},
                 metadata={"graflow/task": json.dumps(td.to_dict())},
                 retry_policy=_retry_policy(step),
-            )(_with_signature(compute, list(ins)))
+            )(compute)
         )
     return assets
 
 
-def _with_signature(fn: Any, input_names: Iterable[str]) -> Any:
-    """``fn(context, **kwargs)`` with an explicit signature Dagster can read its inputs from."""
-    import inspect
+def _asset_compute(
+    spec: WorkflowSpec,
+    step: Step,
+    names: Mapping[str, str],
+    index_of: Mapping[str, int],
+    start: str | None,
+) -> Any:
+    """The compute function of one task's asset: upstream results in, the task's result out."""
+    from dagster import Output
 
-    params = [inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in input_names]
+    from graflow_core.steps import StepInputs, StepOutput, run_step, value_store
+    from graflow_dagster._compat import op_config, run_id
 
-    def wrapper(context, **kwargs):  # type: ignore[no-untyped-def]  # Dagster reads the hints
-        return fn(context, **kwargs)
+    by_name = {names[u]: u for u in step.upstream}
 
-    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    return wrapper
+    def compute(context, **upstream_values):  # type: ignore[no-untyped-def]  # Dagster reads hints
+        store = value_store()
+        the_run = run_id(context)
+        upstream = {}
+        for name, value in upstream_values.items():
+            uid = by_name[name]
+            entry = store.encode(value, run=the_run)
+            upstream[uid] = StepOutput(
+                step_id=uid,
+                index=index_of[uid],
+                state={f"{uid}.__result__": [index_of[uid], *entry]},
+                task_ids=(uid,),
+                workflow_run_id=the_run,
+            ).to_payload()
+        params = dict(op_config(context).get("params") or {})
+        out = run_step(
+            spec,
+            step.id,
+            StepInputs(params=params, upstream=upstream),
+            workflow_run_id=the_run,
+            start_node=start,
+        )
+        return Output(out.result, metadata={"graflow_task_id": step.id})
+
+    return compute
 
 
 __all__ = [

@@ -10,6 +10,12 @@ Installing graflow-dagster makes these fixtures available in every pytest sessio
     ``dagster_instance.get_run_by_id(run_id)``). The environment variables are set when the
     fixture starts and restored when the session ends.
 
+``dagster_memory_instance`` (session scope)
+    An ephemeral, in-memory :class:`dagster.DagsterInstance` (``DagsterInstance.ephemeral()``):
+    events are kept in memory (``all_logs(run_id)`` works) and nothing is written, so a run
+    costs ~0.2 s instead of ~1 s with SQLite storage. Use it where the run's records need not
+    outlive the process (most tests); use ``dagster_instance`` for Dagster's CLI.
+
 ``dagster_home`` (session scope)
     The temporary ``DAGSTER_HOME`` directory of ``dagster_instance`` (a :class:`pathlib.Path`),
     for running Dagster's CLI in a subprocess against the same instance.
@@ -69,6 +75,19 @@ def dagster_instance(dagster_home: Path) -> Iterator[DagsterInstance]:
 
         overrides: dict[str, Any] = {"telemetry": {"enabled": False}}
         with instance_for_test(overrides=overrides, temp_dir=str(dagster_home)) as instance:
+            yield instance
+    finally:
+        _restore_env(saved)
+
+
+@pytest.fixture(scope="session")
+def dagster_memory_instance() -> Iterator[DagsterInstance]:
+    """An in-memory Dagster instance (fast; nothing written to disk; telemetry off)."""
+    saved = _set_env(DAGSTER_TEST_ENV)
+    try:
+        from dagster import DagsterInstance
+
+        with DagsterInstance.ephemeral() as instance:
             yield instance
     finally:
         _restore_env(saved)
