@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from graflow_langchain import WorkflowRunnable, langchain_task
+from graflow_langchain import WorkflowRunnable
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import FakeListChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from graflow_core import task, workflow
 
@@ -27,6 +27,11 @@ model = FakeListChatModel(
     ]
 )
 
+
+def split_sentences(text: str) -> list[str]:
+    return [part.strip() for part in text.split(".") if part.strip()]
+
+
 with workflow("research") as wf:
 
     @task
@@ -34,24 +39,24 @@ with workflow("research") as wf:
         return input.strip().lower()
 
     # A prompt's variables ({topic}) are resolved like task parameters: here from `topic`.
-    notes = langchain_task(
-        ChatPromptTemplate.from_messages([("human", "Three facts about {topic}.")])
-        | model
-        | StrOutputParser(),
-        id="notes",
-    )
+    # A task can be given the Runnable itself:
+    #     notes = langchain_task(prompt | model | StrOutputParser(), id="notes")
+    # or, as here, a module-level function returning it: then the task has an importable
+    # name, which `graflow spec`, exports and orchestrator workers need.
+    @task(id="notes", type="langchain")
+    def notes() -> Runnable:
+        prompt = ChatPromptTemplate.from_messages([("human", "Three facts about {topic}.")])
+        return prompt | model | StrOutputParser()
 
-    # Two Runnables over the same upstream result, in parallel.
-    sentences = langchain_task(
-        RunnableLambda(lambda text: [s.strip() for s in text.split(".") if s.strip()]),
-        id="sentences",
-    )
-    translate = langchain_task(
-        ChatPromptTemplate.from_messages([("human", "Translate the first fact: {notes}")])
-        | model
-        | StrOutputParser(),
-        id="translate",
-    )
+    # Two Runnables over the same upstream result (notes), in parallel.
+    @task(id="sentences", type="langchain")
+    def sentences() -> Runnable:
+        return RunnableLambda(split_sentences)
+
+    @task(id="translate", type="langchain")
+    def translate() -> Runnable:
+        prompt = ChatPromptTemplate.from_messages([("human", "Translate the first: {notes}")])
+        return prompt | model | StrOutputParser()
 
     @task
     def report(topic: str, sentences: list[str], translate: str) -> dict[str, Any]:

@@ -313,3 +313,21 @@ def test_entry_point_registers_the_type_and_no_run_hooks() -> None:
     hooks = {caller.name for caller in manager.get_hookcallers(plugin) or []}
     assert hooks == {"register_task_types"}
     assert isinstance(get_task_type("langchain"), LangChainTaskType)
+
+
+def test_factories_give_an_importable_spec_that_loads_and_runs() -> None:
+    import langchain_test_flows as flows
+
+    from graflow_core.spec import WorkflowSpec, build_spec, load_workflow
+
+    assert flows.wf.execute() == "A CITY IN FRANCE"
+    spec = build_spec(flows.wf)
+    describe = next(t for t in spec.tasks if t.id == "describe")
+    assert (describe.ref, describe.task_type) == ("langchain_test_flows:describe", "langchain")
+    shout = next(t for t in spec.tasks if t.id == "shout")
+    assert shout.type_options == {"config": {"tags": ["spec"]}}
+    loaded = load_workflow(WorkflowSpec.from_json(spec.to_json()))
+    assert loaded.execute() == "A CITY IN FRANCE"
+
+    with pytest.raises(ConfigError, match="returned 42"):
+        task(id="bad", type="langchain")(lambda: 42)

@@ -69,8 +69,13 @@ _current: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVa
 
 
 class LangChainTaskType(TaskType):
-    """Makes a LangChain ``Runnable`` (or anything ``coerce_to_runnable`` accepts: a function,
-    a dict of Runnables) the body of a graflow task. See the module docstring for the rules."""
+    """Makes a LangChain ``Runnable`` the body of a graflow task. See the module docstring.
+
+    The target may be a Runnable; a function of no arguments returning one (a *factory*:
+    module-level, it gives the task an importable reference for ``graflow spec``, exports and
+    orchestrator workers); or anything ``coerce_to_runnable`` accepts (a one-argument
+    function becomes a ``RunnableLambda``, a dict of Runnables a ``RunnableParallel``).
+    """
 
     name = TASK_TYPE_NAME
     options = ("input", "inputs", "batch", "max_concurrency", "config")
@@ -160,6 +165,20 @@ class RunnableTask:
 
         if isinstance(target, Runnable):
             runnable = target
+        elif callable(target) and _is_factory(target):
+            # A module-level function returning the Runnable: what specs and orchestrator
+            # workers can import by name (a Runnable instance has no importable name).
+            made = target()
+            if isinstance(made, Runnable):
+                runnable = made
+            elif callable(made) or isinstance(made, dict):
+                runnable = coerce_to_runnable(made)
+            else:
+                raise ConfigError(
+                    f"Task '{task_id}' (type 'langchain'): the factory "
+                    f"{getattr(target, '__qualname__', target)!r} returned {made!r} "
+                    f"({type(made).__name__}); it must return a LangChain Runnable."
+                )
         elif callable(target) or isinstance(target, dict):
             runnable = coerce_to_runnable(target)
         else:
@@ -283,6 +302,21 @@ class RunnableTask:
 
     def __repr__(self) -> str:
         return f"RunnableTask({self.runnable.get_name()}, task_id={self.task_id!r})"
+
+
+def _is_factory(target: Any) -> bool:
+    """A plain function (not a class) that can be called with no arguments."""
+    if isinstance(target, type) or not inspect.isfunction(target):
+        return False
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return False
+    return all(
+        p.default is not inspect.Parameter.empty
+        or p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        for p in signature.parameters.values()
+    )
 
 
 def _input_fields(runnable: Any) -> tuple[dict[str, bool], frozenset[str], Any]:
