@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
     from graflow_core.spec import Bridge, Capabilities, WorkflowSpec
 
-_HOSTED = "runs inside one Airflow task that hosts the graflow engine (GraflowOperator)"
+_WHOLE = (
+    "the whole workflow runs in one GraflowOperator task (resumes from its checkpoints when "
+    "Airflow retries it)"
+)
+_INLINE = "the graflow engine runs the task and the work it adds inside the task's Airflow task"
 _POLICY = (
     "emulated",
     "the members run as Airflow tasks; the group's join task (trigger rule all_done) evaluates "
@@ -30,7 +34,7 @@ _POLICY = (
 #: What the ``airflow`` target does with each feature (see graflow_core.spec.FEATURES).
 AIRFLOW_FEATURES: dict[str, Any] = {
     "static_edges": ("native", "upstream/downstream dependencies"),
-    "cycles": ("hosted", f"the loop {_HOSTED}"),
+    "cycles": ("hosted", _WHOLE),
     "parallel_groups": ("native", "fan-out/fan-in of Airflow tasks (TaskGroup optional)"),
     "nested_groups": ("native", "nested fan-out/fan-in (nested TaskGroups)"),
     "group_policy.strict": ("native", "trigger rule all_success"),
@@ -65,10 +69,13 @@ AIRFLOW_FEATURES: dict[str, Any] = {
     "channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
     "typed_channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
     "goto": ("native", "a branching task: the successors not taken show as skipped"),
-    "next_task": ("hosted", f"the dynamic part {_HOSTED}"),
-    "next_iteration": ("hosted", f"the iteration {_HOSTED}"),
-    "terminate": ("hosted", _HOSTED),
-    "cancel": ("hosted", _HOSTED),
+    "next_task": (
+        "hosted",
+        f"{_INLINE}; a jump to a static successor (goto) is a branching task instead",
+    ),
+    "next_iteration": ("hosted", _INLINE),
+    "terminate": ("hosted", _WHOLE),
+    "cancel": ("hosted", _WHOLE),
     "checkpoints": (
         "ignored",
         "an Airflow retry re-runs only the failed task from its XCom inputs; hosted parts "
