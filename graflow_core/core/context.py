@@ -214,6 +214,12 @@ class ExecutionContext:
     #: Plugins of this run only (``use_plugins``) and the hooks they implement. Not pickled.
     _plugins: tuple[object, ...] = ()
     _plugin_snapshot: Any = None
+    #: ``"workflow"`` when this context runs a whole workflow (natively, in a GraflowOperator,
+    #: in a Prefect flow); ``"step"`` when an orchestrator runs the workflow one native task per
+    #: graflow task and this context runs one of them (:mod:`graflow_core.steps`). Tracking
+    #: plugins use it to open a parent run once per :attr:`workflow_run_id`.
+    run_scope: str = "workflow"
+    _workflow_run_id: str | None = None
 
     def __init__(
         self,
@@ -231,6 +237,7 @@ class ExecutionContext:
         tracer: Any = None,
         llm_client: Any = None,
         prompt_manager: Any = None,
+        workflow_run_id: str | None = None,
     ) -> None:
         if not isinstance(max_steps, int) or max_steps < 1:
             raise ConfigError(f"max_steps must be an int >= 1, got {max_steps!r}")
@@ -245,6 +252,8 @@ class ExecutionContext:
         self.parent_context = parent_context
         self.session_id = session_id or _new_session_id()
         self.trace_id = trace_id or self.session_id
+        if workflow_run_id is not None:
+            self._workflow_run_id = workflow_run_id
         self.tracer = tracer if tracer is not None else NoopTracer()
         self._llm_client = llm_client
         self._prompt_manager = prompt_manager
@@ -299,6 +308,7 @@ class ExecutionContext:
         tracer: Any = None,
         llm_client: Any = None,
         prompt_manager: Any = None,
+        workflow_run_id: str | None = None,
     ) -> ExecutionContext:
         """A root context; ``start_node`` defaults to the graph's first start node."""
         if start_node is None:
@@ -315,9 +325,28 @@ class ExecutionContext:
             tracer=tracer,
             llm_client=llm_client,
             prompt_manager=prompt_manager,
+            workflow_run_id=workflow_run_id,
         )
 
     # -- properties ----------------------------------------------------------------------------
+
+    @property
+    def workflow_run_id(self) -> str:
+        """The identity of the workflow run this context belongs to (default: the session id).
+
+        Bridges set it to the orchestrator's run identity (Airflow ``"<dag_id>/<run_id>"``,
+        the Prefect flow run id, the Dagster run id), so that every orchestrator task of one
+        workflow run -- and every parallel branch and resumed checkpoint -- reports the same
+        id. It is saved in checkpoints.
+        """
+        run_id = self._workflow_run_id
+        return run_id if run_id is not None else self.session_id
+
+    @workflow_run_id.setter
+    def workflow_run_id(self, value: str | None) -> None:
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigError(f"workflow_run_id must be a non-empty string, got {value!r}")
+        self._workflow_run_id = value
 
     @property
     def queue(self) -> LocalTaskQueue:
@@ -684,6 +713,9 @@ class ExecutionContext:
         branch._config = self._config
         branch.parent_context = self
         branch.session_id = f"{self.session_id}_{branch_id}"
+        branch._workflow_run_id = self.workflow_run_id
+        if self.run_scope != "workflow":
+            branch.run_scope = self.run_scope
         branch.trace_id = self.trace_id
         tracer = self.tracer
         branch.tracer = tracer.clone(self.trace_id) if self._tracing else tracer

@@ -64,7 +64,9 @@ class DurableRun:
     :class:`~graflow_core.checkpoint_stores.CheckpointStore` instead of the one resolved for
     ``location``; ``plugins``: hook implementations for this run only (added again on every
     resume, since checkpoints do not hold them).  ``start_node``, ``initial_channel`` and
-    ``max_steps`` are used only when the run starts fresh.
+    ``max_steps`` are used only when the run starts fresh.  ``workflow_run_id`` names the run
+    (:attr:`ExecutionContext.workflow_run_id`, e.g. an orchestrator's run identity); it is set
+    on a fresh context and on a resumed one.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class DurableRun:
         keep: int = 2,
         store: CheckpointStore | None = None,
         plugins: Sequence[object] = (),
+        workflow_run_id: str | None = None,
     ) -> None:
         from graflow_core.checkpoint_stores.base import resolve_store
 
@@ -94,6 +97,7 @@ class DurableRun:
         self.checkpoint_every = checkpoint_every
         self.keep = keep
         self.plugins = tuple(plugins)
+        self.workflow_run_id = workflow_run_id
         self.store = resolve_store(self.location, store)
         self._seq = 0
         self._since_checkpoint = 0
@@ -167,6 +171,8 @@ class DurableRun:
             self._checkpointed_steps = ctx.steps
             last_task_id = meta.user_metadata.get("last_task_id")
             self._reattach(ctx)
+        if self.workflow_run_id is not None:
+            ctx.workflow_run_id = self.workflow_run_id
         self._since_checkpoint = 0
         if self.plugins:
             ctx.use_plugins(*self.plugins)
@@ -327,6 +333,7 @@ def run_durable(
     store: CheckpointStore | None = None,
     plugins: Sequence[object] = (),
     ret_context: bool = False,
+    workflow_run_id: str | None = None,
 ) -> Any:
     """Run ``workflow`` durably at ``location``: resume if a checkpoint is there, return the
     stored result if the run already succeeded, else start fresh.  See :class:`DurableRun`."""
@@ -340,4 +347,5 @@ def run_durable(
         keep=keep,
         store=store,
         plugins=plugins,
+        workflow_run_id=workflow_run_id,
     ).run(ret_context=ret_context)

@@ -194,8 +194,14 @@ class WorkflowContext:
         start_node: str | None = None,
         max_steps: int = 10000,
         initial_channel: dict[str, Any] | None = None,
+        *,
+        workflow_run_id: str | None = None,
     ) -> ExecutionContext:
-        """A fresh :class:`ExecutionContext` for a run of this workflow."""
+        """A fresh :class:`ExecutionContext` for a run of this workflow.
+
+        ``workflow_run_id`` names the run (default: its session id), see
+        :attr:`ExecutionContext.workflow_run_id`.
+        """
         from graflow_core.core.context import ExecutionContext
 
         start = self._resolve_start_node(start_node)
@@ -205,6 +211,7 @@ class WorkflowContext:
             max_steps=max_steps,
             tracer=self._tracer,
             prompt_manager=self._prompt_manager,
+            workflow_run_id=workflow_run_id,
         )
         exec_context.workflow_name = self.name
         exec_context.workflow_version = self.version
@@ -237,14 +244,18 @@ class WorkflowContext:
         initial_channel: dict[str, Any] | None = None,
         *,
         plugins: Sequence[object] = (),
+        workflow_run_id: str | None = None,
     ) -> Any:
         """Run the workflow and return the result of the last task executed.
 
         ``start_node`` defaults to the single task without predecessors; ``initial_channel``
         pre-fills the channel; with ``ret_context=True`` returns ``(result, ExecutionContext)``.
         ``plugins`` are hook implementations for this run only (on top of the installed ones).
+        ``workflow_run_id`` names the run for plugins (default: the session id).
         """
-        exec_context = self.create_execution_context(start_node, max_steps, initial_channel)
+        exec_context = self.create_execution_context(
+            start_node, max_steps, initial_channel, workflow_run_id=workflow_run_id
+        )
         if plugins:
             exec_context.use_plugins(*plugins)
         result = self.create_engine().execute(exec_context)
