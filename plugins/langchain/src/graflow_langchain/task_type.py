@@ -228,19 +228,21 @@ class RunnableTask:
         return self.runnable.invoke(value, config)
 
     def runnable_config(self, task_id: str, context: Any) -> Any:
-        """The ``RunnableConfig``: the inherited one (callbacks of the enclosing run), the
-        task's ``config`` option, ``max_concurrency`` and graflow metadata."""
-        from langchain_core.runnables.config import ensure_config, merge_configs
+        """The ``RunnableConfig``: the task's ``config`` option, ``max_concurrency`` and graflow
+        metadata, merged into the inherited one (callbacks of the enclosing run) if any."""
+        from langchain_core.runnables.config import merge_configs, var_child_runnable_config
 
         own: dict[str, Any] = dict(self.options.get("config") or {})
         metadata = dict(own.get("metadata") or {})
         metadata.setdefault("graflow_task_id", task_id)
-        if context is not None and getattr(context, "workflow_name", None):
+        if context is not None and context.workflow_name:
             metadata.setdefault("graflow_workflow", context.workflow_name)
         own["metadata"] = metadata
         if self.options.get("max_concurrency") is not None:
             own["max_concurrency"] = self.options["max_concurrency"]
-        return merge_configs(ensure_config(), own)  # type: ignore[arg-type]
+        inherited = var_child_runnable_config.get()
+        # invoke() would let our keys replace the inherited ones: merge tags and metadata here.
+        return merge_configs(inherited, own) if inherited else own  # type: ignore[arg-type]
 
     # -- input assembly --------------------------------------------------------------------------
 
