@@ -160,32 +160,7 @@ class RunnableTask:
     """
 
     def __init__(self, target: Any, *, task_id: str | None, options: Mapping[str, Any]) -> None:
-        from langchain_core.runnables import Runnable
-        from langchain_core.runnables.base import coerce_to_runnable
-
-        if isinstance(target, Runnable):
-            runnable = target
-        elif callable(target) and _is_factory(target):
-            # A module-level function returning the Runnable: what specs and orchestrator
-            # workers can import by name (a Runnable instance has no importable name).
-            made = target()
-            if isinstance(made, Runnable):
-                runnable = made
-            elif callable(made) or isinstance(made, dict):
-                runnable = coerce_to_runnable(made)
-            else:
-                raise ConfigError(
-                    f"Task '{task_id}' (type 'langchain'): the factory "
-                    f"{getattr(target, '__qualname__', target)!r} returned {made!r} "
-                    f"({type(made).__name__}); it must return a LangChain Runnable."
-                )
-        elif callable(target) or isinstance(target, dict):
-            runnable = coerce_to_runnable(target)
-        else:
-            raise ConfigError(
-                f"Task '{task_id}' (type 'langchain') needs a LangChain Runnable (or a "
-                f"function / dict of Runnables), got {target!r} ({type(target).__name__})."
-            )
+        runnable = _as_runnable(target, task_id)
         self.runnable = runnable
         self.task_id = task_id
         self.options = dict(options)
@@ -304,6 +279,33 @@ class RunnableTask:
 
     def __repr__(self) -> str:
         return f"RunnableTask({self.runnable.get_name()}, task_id={self.task_id!r})"
+
+
+def _as_runnable(target: Any, task_id: str | None) -> Any:
+    """The Runnable a ``langchain`` task runs, from what was given to ``@task``."""
+    from langchain_core.runnables import Runnable
+    from langchain_core.runnables.base import coerce_to_runnable
+
+    given = target
+    if not isinstance(target, Runnable) and _is_factory(target):
+        # A module-level function returning the Runnable: what specs and orchestrator
+        # workers can import by name (a Runnable instance has no importable name).
+        target = target()
+    if isinstance(target, Runnable):
+        return target
+    if callable(target) or isinstance(target, dict):
+        return coerce_to_runnable(target)
+    if target is not given:
+        raise ConfigError(
+            f"Task '{task_id}' (type 'langchain'): the factory "
+            f"{getattr(given, '__qualname__', given)!r} returned {target!r} "
+            f"({type(target).__name__}); it must return a LangChain Runnable."
+        )
+    raise ConfigError(
+        f"Task '{task_id}' (type 'langchain') needs a LangChain Runnable (or a function "
+        f"returning one, a one-argument function, a dict of Runnables), got {target!r} "
+        f"({type(target).__name__})."
+    )
 
 
 def _is_factory(target: Any) -> bool:
