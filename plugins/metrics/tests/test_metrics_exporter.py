@@ -213,3 +213,48 @@ def test_port_in_use_is_a_clear_config_error(served, registry) -> None:
         MetricsServer(registry, port=served.server.port).start()
     with pytest.raises(ConfigError, match="port must be"):
         MetricsServer(registry, port=-1)
+
+
+def test_step_contexts_count_tasks_but_not_workflow_runs(registry) -> None:
+    from graflow_metrics import MetricsPlugin
+
+    with workflow("split") as wf:
+
+        @task
+        def step_task() -> int:
+            return 1
+
+    ctx = wf.create_execution_context()
+    ctx.run_scope = "step"  # what graflow_core.steps sets for one orchestrator task
+    ctx.use_plugins(MetricsPlugin(registry=registry))
+    wf.create_engine().execute(ctx)
+    labels = {"workflow": "split", "task": "step_task", "status": "success"}
+    assert registry.get_sample_value("graflow_tasks_total", labels) == 1
+    assert (
+        registry.get_sample_value(
+            "graflow_workflows_total", {"workflow": "split", "status": "success"}
+        )
+        is None
+    )
+
+
+def test_interrupted_run_leaves_no_running_task(registry) -> None:
+    from graflow_metrics import MetricsPlugin
+
+    with workflow("interrupted") as wf:
+
+        @task
+        def stop() -> None:
+            raise KeyboardInterrupt
+
+    plugin = MetricsPlugin(registry=registry)
+    with pytest.raises(KeyboardInterrupt):
+        wf.execute(plugins=[plugin])
+    assert plugin.metrics.inflight == {}
+    assert registry.get_sample_value("graflow_tasks_running", {"workflow": "interrupted"}) is None
+    assert (
+        registry.get_sample_value(
+            "graflow_workflows_total", {"workflow": "interrupted", "status": "failure"}
+        )
+        == 1
+    )

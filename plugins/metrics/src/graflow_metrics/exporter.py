@@ -160,6 +160,15 @@ class MetricSet(Collector):
                 if status != _RETRY:
                     outcomes.append(status == _SUCCESS)
 
+    def drop_attempts_of(self, context: Any) -> None:
+        """Forget attempts in progress of ``context``'s run (its branches included)."""
+        for key, (_, ctx) in list(self.inflight.items()):
+            owner = ctx
+            while owner is not None and owner is not context:
+                owner = getattr(owner, "parent_context", None)
+            if owner is context:
+                self.inflight.pop(key, None)
+
     def record(self, context: Any, task_id: str, seconds: float, status: int) -> None:
         """Queue one finished attempt (labelled with the base id of an iteration)."""
         if "_cycle_" in task_id:
@@ -346,10 +355,15 @@ class MetricsPlugin:
     def _finish_run(self, context: Any, workflow_name: str, status: str) -> None:
         metrics = self.metrics
         entry = metrics.runs.pop(id(context), None)
-        name = workflow_name or ""
-        if entry is not None:
-            metrics.workflow_duration.labels(name, status).observe(_perf() - entry[2])
-        metrics.workflows_total.labels(name, status).inc()
+        if metrics.inflight:
+            metrics.drop_attempts_of(context)  # attempts a BaseException cut short
+        # A "step" context runs one orchestrator task of a run split over many (Airflow,
+        # Dagster): its tasks count, but it is not a workflow run of its own.
+        if getattr(context, "run_scope", "workflow") == "workflow":
+            name = workflow_name or ""
+            if entry is not None:
+                metrics.workflow_duration.labels(name, status).observe(_perf() - entry[2])
+            metrics.workflows_total.labels(name, status).inc()
         logcontext.exit_workflow(context)
 
     # -- task hooks ------------------------------------------------------------------------------
