@@ -39,8 +39,9 @@ editing it. Dagster loads it with:
     dagster definitions validate -f {filename}
     dagster job execute -f {filename} -j {job}
 
-The workflow is imported by reference ({reference}) when Dagster loads this module, so every
-op runs the code deployed next to it.
+The workflow is imported by reference when Dagster loads this module:
+    {reference}
+so every op runs the code deployed next to it.
 """
 
 import sys
