@@ -200,3 +200,18 @@ def test_no_callbacks_no_plugin() -> None:
 
     assert WorkflowRunnable(wf).invoke("x") == "x"
     assert captured["plugins"] == ()
+
+
+def test_async_calls_report_to_callbacks_too() -> None:
+    recorder = ChainRecorder()
+    model = FakeListChatModel(responses=["async words"])
+    runnable = WorkflowRunnable(_review_workflow(model))
+    results = asyncio.run(
+        runnable.abatch([{"topic": "a"}, {"topic": "b"}], {"callbacks": [recorder]})
+    )
+    assert results == ["async words [2 words, 11 chars]"] * 2
+    runs = recorder.runs_named("review")
+    assert len(runs) == 2
+    for run in runs:
+        assert recorder.children(run) == ["draft", "ParallelGroup_1", "verdict"]
+        assert recorder.ended(run) == "end"

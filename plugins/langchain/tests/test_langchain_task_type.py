@@ -331,3 +331,22 @@ def test_factories_give_an_importable_spec_that_loads_and_runs() -> None:
 
     with pytest.raises(ConfigError, match="returned 42"):
         task(id="bad", type="langchain")(lambda: 42)
+
+
+def test_langchain_tasks_survive_pickling_like_a_checkpoint() -> None:
+    import cloudpickle
+
+    from graflow_core.core.engine import WorkflowEngine
+
+    with workflow("pickled") as wf:
+        ask = langchain_task(
+            ChatPromptTemplate.from_messages([("human", "{x}")])
+            | FakeListChatModel(responses=["pong"]),
+            id="ask",
+        )
+        read = langchain_task(RunnableLambda(lambda message: message.content), id="read")
+        ask >> read
+
+    ctx = wf.create_execution_context(initial_channel={"x": "ping"})
+    restored = cloudpickle.loads(cloudpickle.dumps(ctx))
+    assert WorkflowEngine().execute(restored) == "pong"
