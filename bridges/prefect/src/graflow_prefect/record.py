@@ -284,12 +284,12 @@ class _Recorder:
         params = inspect.signature(task.fn).parameters
         for name, value in bound.arguments.items():
             where = f"task '{tid}' argument '{name}'"
-            kind = params[name].kind
-            if kind is inspect.Parameter.POSITIONAL_ONLY:
+            pkind = params[name].kind
+            if pkind is inspect.Parameter.POSITIONAL_ONLY:
                 enc_args.append(self.encode(value, where, upstream))
-            elif kind is inspect.Parameter.VAR_POSITIONAL:
+            elif pkind is inspect.Parameter.VAR_POSITIONAL:
                 enc_args.extend(self.encode(v, where, upstream) for v in value)
-            elif kind is inspect.Parameter.VAR_KEYWORD:
+            elif pkind is inspect.Parameter.VAR_KEYWORD:
                 enc_kwargs.update({k: self.encode(v, where, upstream) for k, v in value.items()})
             else:
                 enc_kwargs[name] = self.encode(value, where, upstream)
