@@ -48,3 +48,23 @@ def backoff_factor_from(value: Any) -> float:
         return 2.0 if value else 1.0
     factor = float(value or 0)
     return 1.0 if factor == 0 else factor
+
+
+def branch_mixins() -> tuple[type, ...]:
+    """The ``BranchMixIn`` classes branching operators derive from (the Task SDK's, and the
+    standard provider's where it still defines its own)."""
+    found: list[type] = []
+    try:
+        from airflow.sdk.bases.branch import BranchMixIn as SdkBranchMixIn
+
+        found.append(SdkBranchMixIn)
+    except ImportError:  # pragma: no cover - older Task SDK
+        pass
+    try:
+        from airflow.providers.standard.operators.branch import BranchMixIn as StdBranchMixIn
+
+        if StdBranchMixIn not in found:
+            found.append(StdBranchMixIn)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(found)
