@@ -17,64 +17,58 @@ if TYPE_CHECKING:
 
 _EMULATED_POLICY = (
     "emulated",
-    "members of a non-strict group report a failure as a 'failed' payload after Dagster's last "
-    "retry; the join op evaluates the group's policy",
+    "a member that fails after its last Dagster retry emits a failure payload; the group's "
+    "join op evaluates the policy",
 )
 
-#: What the ``dagster`` target can express (see ``docs/dagster.md``), by feature name.
-FEATURES: dict[str, Any] = {
-    "static_edges": "native",
-    "parallel_groups": ("native", "members are ops fanning out from the group's upstream"),
+#: Where the ``dagster`` target differs from the shared step runtime's capabilities
+#: (:data:`graflow_core.steps.plan.STEP_CAPABILITIES`); see ``docs/dagster.md``.
+DAGSTER_FEATURES: dict[str, Any] = {
+    "parallel_groups": ("native", "members are ops fanning out from the group's upstream op"),
     "nested_groups": ("native", "nested fan-out/fan-in"),
-    "group_policy.strict": "native",
-    "group_policy.best_effort": _EMULATED_POLICY,
-    "group_policy.critical": _EMULATED_POLICY,
-    "group_policy.at_least_n": _EMULATED_POLICY,
-    "group_policy.custom": _EMULATED_POLICY,
+    "group_policy": _EMULATED_POLICY,
+    "group_policy.strict": ("native", "the join op fails the run when a member failed"),
     "group_backend": (
         "ignored",
         "Dagster's executor decides concurrency (multiprocess by default, in-process in tests)",
     ),
-    "retries": ("native", "op RetryPolicy"),
+    "retries": ("native", "op RetryPolicy(max_retries)"),
     "retry_delay": ("native", "RetryPolicy(delay=initial_interval)"),
     "retry_backoff": (
         "emulated",
-        "Dagster's Backoff.EXPONENTIAL waits delay*(2^n-1); factor and max_interval are kept in "
-        "op tags",
+        "Backoff.EXPONENTIAL waits delay*(2^n-1); factor and max_interval are in the op tags",
     ),
     "retry_jitter": ("native", "Jitter.PLUS_MINUS"),
-    "timeouts": ("emulated", "enforced by graflow inside the op; also in op tags"),
-    "circuit_breakers": ("emulated", "the breaker runs in each op's process"),
-    "max_cycles": "native",
-    "task_type": ("native", "the task type runs inside the op"),
-    "custom_handlers": (
-        "emulated",
-        "register the handler in the code location's process (load_workflow(handlers=...))",
+    "timeouts": ("emulated", "enforced by graflow inside the op; also in the op's tags"),
+    "goto": ("native", "optional outputs: the ops not jumped to show as skipped"),
+    "next_task": (
+        "hosted",
+        "tasks it adds run inside its op (the graflow engine); a jump to a static successor "
+        "is a branch",
     ),
-    "bound_kwargs": "native",
-    "inject_context": "native",
-    "llm_client": "native",
-    "llm_agent": ("emulated", "register the agent in the code location's process"),
-    "channels": ("emulated", "channel writes travel between ops as Dagster outputs"),
-    "typed_channels": ("emulated", "channel writes travel between ops as Dagster outputs"),
-    "goto": ("native", "optional outputs: branches not taken show as skipped"),
-    "next_task": ("hosted", "the dynamic part runs inside one op hosting the graflow engine"),
-    "next_iteration": ("hosted", "the loop runs inside one op hosting the graflow engine"),
-    "cycles": ("hosted", "the cycle runs inside one op hosting the graflow engine"),
-    "terminate": ("hosted", "runs inside one op hosting the graflow engine"),
-    "cancel": ("hosted", "runs inside one op hosting the graflow engine"),
+    "next_iteration": ("hosted", "the iterations run inside the task's op"),
+    "terminate": ("hosted", "the whole workflow runs inside one op"),
+    "cancel": ("hosted", "the whole workflow runs inside one op"),
+    "cycles": ("hosted", "the whole workflow runs inside one op"),
     "checkpoints": (
         "ignored",
-        "Dagster re-executes failed ops from their inputs; graflow checkpoints are not written",
+        "each op's output is the checkpoint: Dagster re-executes failed ops from their inputs",
     ),
+    "channels": ("emulated", "channel writes travel between ops as Dagster outputs"),
+    "typed_channels": ("emulated", "channel writes travel between ops as Dagster outputs"),
 }
 
 
 def capabilities() -> Capabilities:
     """The :class:`~graflow_core.spec.Capabilities` of the ``dagster`` target."""
     from graflow_core.spec import Capabilities
+    from graflow_core.steps.plan import STEP_CAPABILITIES
 
-    return Capabilities("dagster", FEATURES, default="native")
+    return Capabilities(
+        "dagster",
+        {**STEP_CAPABILITIES.features, **DAGSTER_FEATURES},
+        default=STEP_CAPABILITIES.default,
+    )
 
 
 def _render(spec: Any, **options: Any) -> Any:
