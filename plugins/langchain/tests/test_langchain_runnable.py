@@ -215,3 +215,26 @@ def test_async_calls_report_to_callbacks_too() -> None:
     for run in runs:
         assert recorder.children(run) == ["draft", "ParallelGroup_1", "verdict"]
         assert recorder.ended(run) == "end"
+
+
+def test_run_config_reaches_langchain_tasks_in_parallel_members() -> None:
+    def who(value: str, config) -> str:  # type: ignore[no-untyped-def]
+        return f"{value}:{config['configurable'].get('user')}:{','.join(config['tags'])}"
+
+    with workflow("configured") as wf:
+
+        @task
+        def start(input: str) -> str:
+            return input
+
+        left = langchain_task(RunnableLambda(who), id="left")
+        right = langchain_task(RunnableLambda(who), id="right")
+
+        @task
+        def both(left: str, right: str) -> list[str]:
+            return [left, right]
+
+        start >> (left | right) >> both
+
+    config = {"configurable": {"user": "ada"}, "tags": ["t1"]}
+    assert WorkflowRunnable(wf).invoke("x", config) == ["x:ada:t1", "x:ada:t1"]

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,28 @@ class LangChainInputError(GraflowError):
 _current: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
     "graflow_langchain_current", default=None
 )
+
+
+# Root ExecutionContext -> the RunnableConfig of the LangChain run it serves (set by
+# WorkflowRunnable). Parallel-group members run in fresh threads, where LangChain's own
+# context variable is empty: their langchain tasks find the run's config here. Weak keys: not
+# part of the context (and of its checkpoints).
+_run_configs: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def set_run_config(context: Any, config: Any) -> None:
+    """Make ``config`` (a ``RunnableConfig``) the base config of the langchain tasks of
+    ``context``'s run, parallel branches included."""
+    _run_configs[context] = config
+
+
+def _run_config_of(context: Any) -> Any:
+    while context is not None and _run_configs:
+        found = _run_configs.get(context)
+        if found is not None:
+            return found
+        context = context.parent_context
+    return None
 
 
 class LangChainTaskType(TaskType):
@@ -215,7 +238,7 @@ class RunnableTask:
         own["metadata"] = metadata
         if self.options.get("max_concurrency") is not None:
             own["max_concurrency"] = self.options["max_concurrency"]
-        inherited = var_child_runnable_config.get()
+        inherited = var_child_runnable_config.get() or _run_config_of(context)
         # invoke() would let our keys replace the inherited ones: merge tags and metadata here.
         return merge_configs(inherited, own) if inherited else own  # type: ignore[arg-type]
 

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks.manager import CallbackManagerForChainRun
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import patch_config
 
 from graflow_core.exceptions import ConfigError
-from graflow_langchain.task_type import DEFAULT_INPUT_KEY
+from graflow_langchain.task_type import DEFAULT_INPUT_KEY, set_run_config
 
 if TYPE_CHECKING:
     from graflow_core.core.workflow import WorkflowContext
@@ -103,6 +104,8 @@ class WorkflowRunnable(Runnable[Any, Any]):
         context = wf.create_execution_context(
             self.start_node, self.max_steps, self.initial_channel(input_)
         )
+        # tags, metadata, configurable ... reach langchain tasks in every thread of the run
+        set_run_config(context, patch_config(config, callbacks=run_manager.get_child()))
         if self.trace_tasks and run_manager.handlers:
             from graflow_langchain.callbacks import LangChainCallbacks
 
