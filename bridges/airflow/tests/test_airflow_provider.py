@@ -63,7 +63,7 @@ def test_provider_module_imports_nothing_heavy():
 
 
 def test_airflow_target_and_preflight():
-    from graflow_airflow.plugin import AIRFLOW_FEATURES, plugin
+    from graflow_airflow.plugin import AIRFLOW_FEATURES, airflow_capabilities, plugin
 
     from graflow_core.spec import FEATURES, build_spec, get_target, preflight
     from graflow_core.testing.catalog import get_example
@@ -73,9 +73,12 @@ def test_airflow_target_and_preflight():
     assert bridge in plugin.register_bridges()
     assert bridge.render is not None and bridge.parse is not None and bridge.export is not None
     # every feature is declared (no silent default), and only known features are
-    families = {name.split(".", 1)[0] for name in AIRFLOW_FEATURES}
+    declared = airflow_capabilities().features
+    families = {name.split(".", 1)[0] for name in declared}
     assert families <= set(FEATURES)
     assert set(FEATURES) <= families
+    assert set(AIRFLOW_FEATURES) <= set(declared)
+    assert bridge.capabilities.support("group_policy.best_effort").level == "emulated"
     # what preflight says agrees with what the renderer does
     assert preflight(build_spec(get_example("linear").build()), "airflow").findings == []
     goto = preflight(build_spec(get_example("goto_branch").build()), "airflow")
@@ -110,4 +113,4 @@ def test_preflight_cli_names_hosted_parts(tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if "uses next_iteration" in x)
-    assert "[warning]" in line and "inside the task's Airflow task" in line
+    assert "[warning]" in line and "inside the task's native task" in line

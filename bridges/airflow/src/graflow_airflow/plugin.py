@@ -24,71 +24,56 @@ _WHOLE = (
     "the whole workflow runs in one GraflowOperator task (resumes from its checkpoints when "
     "Airflow retries it)"
 )
-_INLINE = "the graflow engine runs the task and the work it adds inside the task's Airflow task"
-_POLICY = (
-    "emulated",
-    "the members run as Airflow tasks; the group's join task (trigger rule all_done) evaluates "
-    "the policy from their outcomes",
-)
 
-#: What the ``airflow`` target does with each feature (see graflow_core.spec.FEATURES).
+#: Where the ``airflow`` target differs from (or says more than) the shared step runtime's
+#: capabilities (:data:`graflow_core.steps.plan.STEP_CAPABILITIES`); see ``docs/airflow.md``.
 AIRFLOW_FEATURES: dict[str, Any] = {
     "static_edges": ("native", "upstream/downstream dependencies"),
-    "cycles": ("hosted", _WHOLE),
-    "parallel_groups": ("native", "fan-out/fan-in of Airflow tasks (TaskGroup optional)"),
+    "parallel_groups": (
+        "native",
+        "members fan out from the group's upstream tasks (in a TaskGroup) and join at the "
+        "group's task",
+    ),
     "nested_groups": ("native", "nested fan-out/fan-in (nested TaskGroups)"),
-    "group_policy.strict": ("native", "trigger rule all_success"),
-    "group_policy.best_effort": _POLICY,
-    "group_policy.critical": _POLICY,
-    "group_policy.at_least_n": _POLICY,
-    "group_policy.custom": _POLICY,
+    "group_policy": (
+        "emulated",
+        "the group's join task (trigger rule all_done) evaluates the policy from the members' "
+        "task states",
+    ),
     "group_backend": (
         "ignored",
         "members are separate Airflow tasks; the executor and pools decide the concurrency",
     ),
-    "retries": ("native", "operator retries"),
+    "retries": ("native", "the operator's retries"),
     "retry_delay": ("native", "retry_delay"),
     "retry_backoff": (
         "emulated",
-        "retry_exponential_backoff=factor and max_retry_delay=max_interval; Airflow waits "
-        "between 1x and 2x graflow's delay",
+        "retry_exponential_backoff=factor, max_retry_delay=max_interval; Airflow waits between "
+        "1x and 2x graflow's delay",
     ),
     "retry_jitter": ("ignored", "Airflow's backoff has its own deterministic spread"),
-    "timeouts": ("native", "execution_timeout (graflow's per-attempt timeout also applies)"),
-    "circuit_breakers": ("emulated", "the breaker runs in each worker process"),
-    "max_cycles": ("native", "checked by graflow inside the task"),
-    "task_type": ("native", "the task type runs inside the Airflow task (install it on workers)"),
-    "custom_handlers": (
-        "emulated",
-        "the handler must be registered in the worker process (load_workflow(handlers=...))",
-    ),
-    "bound_kwargs": "native",
-    "inject_context": ("native", "a TaskExecutionContext over the channel assembled from XCom"),
-    "llm_client": ("native", "created in the worker"),
-    "llm_agent": ("emulated", "register the agent in the worker process"),
-    "channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
-    "typed_channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
-    "goto": ("native", "a branching task: the successors not taken show as skipped"),
-    "next_task": (
-        "hosted",
-        f"{_INLINE}; a jump to a static successor (goto) is a branching task instead",
-    ),
-    "next_iteration": ("hosted", _INLINE),
+    "timeouts": ("native", "execution_timeout (graflow enforces the timeout too)"),
+    "goto": ("native", "a branching task (BranchMixIn): the successors not taken show skipped"),
     "terminate": ("hosted", _WHOLE),
     "cancel": ("hosted", _WHOLE),
+    "cycles": ("hosted", _WHOLE),
     "checkpoints": (
         "ignored",
-        "an Airflow retry re-runs only the failed task from its XCom inputs; hosted parts "
-        "resume from graflow checkpoints",
+        "an Airflow retry re-runs only the failed task from its upstream XComs",
     ),
+    "channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
+    "typed_channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
 }
 
 
 def airflow_capabilities() -> Capabilities:
-    """The :class:`~graflow_core.spec.Capabilities` of the ``airflow`` target."""
+    """The :class:`~graflow_core.spec.Capabilities` of the ``airflow`` target: the step
+    runtime's, with :data:`AIRFLOW_FEATURES` on top."""
     from graflow_core.spec import Capabilities
+    from graflow_core.steps import STEP_CAPABILITIES
 
-    return Capabilities("airflow", AIRFLOW_FEATURES, default="native")
+    base: Any = STEP_CAPABILITIES
+    return Capabilities("airflow", {**base.features, **AIRFLOW_FEATURES}, base.default)
 
 
 def _render(spec: WorkflowSpec, **options: Any) -> Any:
