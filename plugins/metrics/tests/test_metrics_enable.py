@@ -119,6 +119,39 @@ def test_env_switches_the_entry_point_plugin_on() -> None:
     assert "GRAFLOW_METRICS_PORT='not-a-port' is not a port number" in bad.stdout
 
 
+def test_env_plugin_records_without_a_server_when_the_port_is_taken() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _run_python(
+            """
+            import warnings
+            warnings.simplefilter("always")
+            from graflow_core import task, workflow
+            import graflow_metrics
+
+            with workflow("busy") as wf:
+                @task
+                def a() -> int:
+                    return 1
+
+            wf.execute()
+            plugin = graflow_metrics.active_plugin()
+            labels = {"workflow": "busy", "task": "a", "status": "success"}
+            print(plugin.server, plugin.registry.get_sample_value("graflow_tasks_total", labels))
+            """,
+            GRAFLOW_METRICS="1",
+            GRAFLOW_METRICS_PORT=str(port),
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["None", "1.0"]
+    assert "records metrics but serves none" in done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
 def test_import_is_cheap() -> None:
     done = _run_python(
         """

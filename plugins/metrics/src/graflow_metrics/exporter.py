@@ -205,12 +205,12 @@ class MetricSet(Collector):
             labels=["workflow", "task", "status"],
         )
         for (workflow, label), buckets, total, counts in sorted(snapshot, key=lambda x: x[0]):
-            cumulative = list(accumulate(buckets))
+            cumulative = [float(c) for c in accumulate(buckets)]
             duration.add_metric(
                 [workflow, label], list(zip(bounds, cumulative, strict=True)), sum_value=total
             )
             for status, count in zip(("success", "failure", "retry"), counts, strict=True):
-                totals.add_metric([workflow, label, status], count)
+                totals.add_metric([workflow, label, status], float(count))
         yield duration
         yield totals
         yield from self._gauges()
@@ -241,7 +241,7 @@ class MetricSet(Collector):
         ):
             family = GaugeMetricFamily(metric, help_text, labels=["workflow"])
             for name, value in sorted(values.items()):
-                family.add_metric([name], value)
+                family.add_metric([name], float(value))
             yield family
 
 
