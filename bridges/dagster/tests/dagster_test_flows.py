@@ -101,3 +101,41 @@ def build_big_values() -> WorkflowContext:
     with workflow("big_values") as wf:
         big_value >> count_big  # type: ignore[operator]
     return wf
+
+
+@task(timeout=0.3)
+def too_slow() -> str:
+    import time
+
+    time.sleep(3)
+    return "late"
+
+
+def build_too_slow() -> WorkflowContext:
+    with workflow("too_slow_flow") as wf:
+        too_slow >> double  # type: ignore[operator]
+    return wf
+
+
+@task(inject_context=True)
+def side_trip(ctx: Any, amount: int = 0) -> int:
+    ctx.get_channel().set("side", amount)
+    return amount
+
+
+@task(inject_context=True)
+def jump_away(ctx: Any) -> str:
+    """Jumps to a task that is not in the static graph: the static successor is skipped."""
+    ctx.next_task(side_trip(task_id="side_work", amount=7), goto=True)
+    return "jumped"
+
+
+@task
+def after_jump() -> str:
+    return "must not run"
+
+
+def build_jump_away() -> WorkflowContext:
+    with workflow("jump_away_flow") as wf:
+        jump_away >> after_jump  # type: ignore[operator]
+    return wf

@@ -158,7 +158,7 @@ def test_untaken_branch_is_skipped(dagster_memory_instance: DagsterInstance) -> 
     example = get_example("goto_branch_other_way")
     job = to_dagster_job(example.build())
     decide = job.graph.node_named("decide").definition
-    assert sorted(o.name for o in decide.output_defs) == ["approve", "reject"]
+    assert sorted(o.name for o in decide.output_defs) == ["result", "to_approve", "to_reject"]
     assert all(not o.is_required for o in decide.output_defs)
     result = execute(job, dagster_memory_instance, example.run_params())
     assert result.success
@@ -261,3 +261,49 @@ def test_assets_for_named_data(dagster_memory_instance: DagsterInstance) -> None
 
     with pytest.raises(GraflowError, match="to_dagster_job"):
         to_dagster_assets(get_example("channels").build())
+
+
+def test_timeout_is_enforced_inside_the_op(dagster_memory_instance: DagsterInstance) -> None:
+    job = to_dagster_job(flows.build_too_slow())
+    assert job.graph.node_named("too_slow").definition.tags["graflow/timeout"] == "0.3"
+    result = execute(job, dagster_memory_instance, {"value": 1})
+    assert not result.success
+    failure = [
+        e
+        for e in dagster_memory_instance.all_logs(
+            result.run_id, of_type=DagsterEventType.STEP_FAILURE
+        )
+    ]
+    assert [e.dagster_event.step_key for e in failure] == ["too_slow"]  # type: ignore[union-attr]
+    assert "TaskTimeoutError" in str(failure[0].dagster_event.step_failure_data.error)  # type: ignore[union-attr]
+
+
+def test_bridge_object_renders_parses_and_loads_back() -> None:
+    from graflow_core.spec import get_target
+
+    bridge = get_target("dagster")
+    spec = build_spec(get_example("diamond").build())
+    job = bridge.render(spec)  # type: ignore[misc]
+    assert bridge.parse(job) == spec  # type: ignore[misc]
+    from graflow_dagster import from_dagster_job
+
+    wf = from_dagster_job(job)
+    result = wf.execute(initial_channel={"n": 3})
+    assert result == [13, 30]
+
+
+def test_goto_to_a_new_task_skips_static_successors(
+    dagster_memory_instance: DagsterInstance,
+) -> None:
+    wf = flows.build_jump_away()
+    native = flows.build_jump_away().execute()
+    job = to_dagster_job(wf)
+    result = execute(job, dagster_memory_instance, {})
+    assert result.success
+    ran = graflow_result(result, job, {})
+    assert ran.result == native == 7
+    assert ran.results == {"jump_away": "jumped", "side_work": 7}
+    assert ran.channel["side"] == 7
+    assert ran.skipped == ["after_jump"]
+    skipped = events(dagster_memory_instance, result.run_id, DagsterEventType.STEP_SKIPPED)
+    assert skipped == ["after_jump"]

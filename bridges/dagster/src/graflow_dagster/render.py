@@ -146,7 +146,12 @@ def _retry_policy(step: Step) -> Any:
 def _out_name(r: _Render, step_id: str, downstream: str) -> str:
     """The output of op ``step_id`` that feeds ``downstream``."""
     step = r.plan.step(step_id)
-    return r.names[downstream] if step.branch_targets else RESULT
+    return _branch_out(r, downstream) if step.branch_targets else RESULT
+
+
+def _branch_out(r: _Render, target: str) -> str:
+    """The output of a branch op that continues to step ``target``."""
+    return f"to_{r.names[target]}"
 
 
 def _outs(r: _Render, step: Step) -> dict[str, Any]:
@@ -155,12 +160,19 @@ def _outs(r: _Render, step: Step) -> dict[str, Any]:
 
     if step.branch_targets:
         return {
-            r.names[t]: Out(
+            RESULT: Out(
                 DagsterAny,
                 is_required=False,
-                description=f"the payload, when the branch continues to '{t}'",
-            )
-            for t in step.branch_targets
+                description="the step's payload (always yielded; not read by other ops)",
+            ),
+            **{
+                _branch_out(r, t): Out(
+                    DagsterAny,
+                    is_required=False,
+                    description=f"the payload, when the branch continues to '{t}'",
+                )
+                for t in step.branch_targets
+            },
         }
     return {
         RESULT: Out(
@@ -288,9 +300,10 @@ def _compute_fn(r: _Render, step: Step) -> Any:
         payload = out.to_payload()
         follow = out.follow
         if step.branch_targets:
+            yield Output(payload, RESULT, metadata={"graflow_status": "success"})
             targets = step.branch_targets if follow is None else follow
             for t in targets:
-                yield Output(payload, r.names[t], metadata={"graflow_status": "success"})
+                yield Output(payload, _branch_out(r, t), metadata={"graflow_status": "success"})
             if follow is not None:
                 skipped = [t for t in step.branch_targets if t not in follow]
                 if skipped:
@@ -524,9 +537,10 @@ def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None =
     for node in job.graph.nodes_in_topological_order:
         step_id = node.definition.tags.get(TAG_STEP_ID, node.name)
         payload = None
-        for out in node.definition.output_defs:
+        names = [o.name for o in node.definition.output_defs]
+        for name in sorted(names, key=lambda n: n != RESULT):  # "result" first
             try:
-                payload = run_result.output_for_node(node.name, out.name)
+                payload = run_result.output_for_node(node.name, name)
             except Exception:
                 continue
             break
