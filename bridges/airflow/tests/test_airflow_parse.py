@@ -171,3 +171,20 @@ def test_a_dag_rendered_by_graflow_reads_back_exactly(name):
     result, ctx = wf.execute(ret_context=True, initial_channel=example.run_params())
     check_outcome(example, result, channel_dict(ctx))
     assert result == run_native(example)[0]
+
+
+def test_a_converted_dag_runs_inside_one_graflow_operator(airflow_env, dag_id):
+    from functools import partial
+
+    from airflow.sdk import DAG
+    from graflow_airflow import GraflowOperator, from_airflow_dag
+
+    legacy = dags.taskflow_dag(f"{dag_id}_legacy")
+    with DAG(dag_id, schedule=None) as dag:
+        GraflowOperator(
+            task_id="legacy", workflow=partial(from_airflow_dag, legacy), op_kwargs={"note": "op"}
+        )
+    result = airflow_env.run_dag(dag)
+    assert result.succeeded, result.task_states
+    assert result.xcoms["legacy"] == "x:2:4:op"
+    assert result.xcom("legacy", "graflow.result.stats") == {"total": 8, "count": 4}
