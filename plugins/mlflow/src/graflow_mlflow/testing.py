@@ -8,6 +8,10 @@ is created once per test session (creating the database costs ~3 s)::
         (parent,) = mlflow_tracking.parent_runs()
         children = mlflow_tracking.child_runs(parent.info.run_id)
 
+``mlflow_server`` starts a real ``mlflow server`` on 127.0.0.1 (a free port, a temporary SQLite
+backend store and artifact destination) once per session and stops it at the end; it yields an
+:class:`MlflowServer` with the URL and a client. Start-up takes 10 to 60 s (mark tests ``slow``).
+
 While the session store exists, ``MLFLOW_TRACKING_URI``, ``MLFLOW_DISABLE_TELEMETRY=true`` and
 ``GRAFLOW_MLFLOW_ARTIFACT_LOCATION`` point at it (restored at the end of the session); during a
 test ``MLFLOW_EXPERIMENT_NAME`` names the test's experiment, so code that uses MLflow's defaults
@@ -20,6 +24,11 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,3 +143,103 @@ def mlflow_tracking(
             os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
         else:
             os.environ["MLFLOW_EXPERIMENT_NAME"] = saved
+
+
+@dataclass
+class MlflowServer:
+    """A running ``mlflow server`` (see :func:`mlflow_server`)."""
+
+    url: str
+    root: Path
+    client: Any
+    process: subprocess.Popen[bytes]
+
+    def experiment(self, name: str) -> MlflowTrackingFixture:
+        """A fresh experiment on this server, with the helpers of ``mlflow_tracking``."""
+        experiment_id = self.client.create_experiment(name)
+        return MlflowTrackingFixture(
+            uri=self.url,
+            client=self.client,
+            artifact_root=self.root / "artifacts",
+            experiment=name,
+            experiment_id=experiment_id,
+        )
+
+
+#: Seconds to wait for ``mlflow server`` to answer ``/health``.
+SERVER_STARTUP_TIMEOUT = 180.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A real ``mlflow server`` on 127.0.0.1 for the session (SQLite backend, served artifacts)."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed at the end of the session
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(root / "artifacts"),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + SERVER_STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"mlflow server exited with {process.returncode}: "
+                    + (root / "server.log").read_text(errors="replace")[-3000:]
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mlflow server did not answer on {url} within the timeout")
+            time.sleep(0.5)
+        saved = os.environ.get("MLFLOW_DISABLE_TELEMETRY")
+        os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+        from mlflow import MlflowClient
+
+        try:
+            yield MlflowServer(url=url, root=root, client=MlflowClient(url), process=process)
+        finally:
+            if saved is None:
+                os.environ.pop("MLFLOW_DISABLE_TELEMETRY", None)
+            else:
+                os.environ["MLFLOW_DISABLE_TELEMETRY"] = saved
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
