@@ -57,10 +57,20 @@ def test_render_and_export(tmp_path, monkeypatch) -> None:
     spec = build_spec(build_linear())
     flow = bridge.render(spec, name="rendered")
     assert isinstance(flow, Flow) and flow.name == "rendered"
-    (path,) = bridge.export(spec, "graflow_core.testing.catalog:build_linear", tmp_path)
+    (path,) = bridge.export(
+        spec,
+        "graflow_core.testing.catalog:build_linear",
+        tmp_path,
+        import_paths=[str(tmp_path / "code")],  # what `graflow export` passes
+        start_node="load",
+    )
     assert path.name == "catalog_linear_prefect.py"
     source = path.read_text()
-    assert "to_prefect_flow('graflow_core.testing.catalog:build_linear'" in source
+    assert (
+        "catalog_linear = to_prefect_flow('graflow_core.testing.catalog:build_linear', "
+        "name='catalog_linear', start_node='load')"
+    ) in source
+    assert f"for _path in [{str(tmp_path / 'code')!r}]:" in source
     monkeypatch.syspath_prepend(str(tmp_path))
     module_spec = importlib.util.spec_from_file_location("catalog_linear_prefect", path)
     assert module_spec is not None and module_spec.loader is not None
