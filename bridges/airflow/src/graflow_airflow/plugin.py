@@ -11,6 +11,7 @@ feature a workflow uses, what the per-task DAG does with it (``docs/airflow.md``
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.plugins import hookimpl
@@ -94,28 +95,20 @@ def _export(spec: WorkflowSpec, reference: str, out_dir: Any, **options: Any) ->
     return export_dag_file(spec, reference, out_dir, **options)
 
 
-_bridge_cache: dict[str, Bridge] = {}
-
-
+@functools.cache
 def airflow_bridge() -> Bridge:
     """The ``airflow`` :class:`~graflow_core.spec.Bridge` (created on first use)."""
-    found = _bridge_cache.get("airflow")
-    if found is None:
-        from graflow_core.spec import Bridge
+    from graflow_core.spec import Bridge
 
-        found = _bridge_cache.setdefault(
-            "airflow",
-            Bridge(
-                "airflow",
-                airflow_capabilities(),
-                render=_render,
-                parse=_parse,
-                export=_export,
-                distribution="graflow-airflow",
-                description="graflow workflows as Airflow DAGs (one Airflow task per graflow task)",
-            ),
-        )
-    return found
+    return Bridge(
+        "airflow",
+        airflow_capabilities(),
+        render=_render,
+        parse=_parse,
+        export=_export,
+        distribution="graflow-airflow",
+        description="graflow workflows as Airflow DAGs (one Airflow task per graflow task)",
+    )
 
 
 class AirflowPlugin:

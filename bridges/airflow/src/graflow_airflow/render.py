@@ -256,19 +256,20 @@ def retry_arguments(retry: RetryDef | None) -> dict[str, Any]:
     }
 
 
+def _unique(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_2``, ``base_3`` ... whichever is not in ``taken`` (then added)."""
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
 def _task_ids(steps: Sequence[Step]) -> dict[str, str]:
     """A valid, unique Airflow task_id per step id (invalid characters become ``_``)."""
     taken: set[str] = set()
-    out: dict[str, str] = {}
-    for step in steps:
-        base = _TASK_ID_BAD.sub("_", step.id)[:250] or "step"
-        candidate, n = base, 1
-        while candidate in taken:
-            n += 1
-            candidate = f"{base}_{n}"
-        taken.add(candidate)
-        out[step.id] = candidate
-    return out
+    return {s.id: _unique(_TASK_ID_BAD.sub("_", s.id)[:250] or "step", taken) for s in steps}
 
 
 def _as_spec(workflow_or_spec: Any, start_node: str | None) -> WorkflowSpec:
@@ -311,18 +312,9 @@ def _hosted_operator(
 def _group_ids(plan: StepPlan, task_ids: Mapping[str, str]) -> dict[str, str]:
     """A TaskGroup id per parallel group, distinct from every task id."""
     taken = set(task_ids.values())
-    out: dict[str, str] = {}
-    for step in plan.steps:
-        if step.kind != "group":
-            continue
-        base = f"{task_ids[step.id]}_members"
-        candidate, n = base, 1
-        while candidate in taken:
-            n += 1
-            candidate = f"{base}_{n}"
-        taken.add(candidate)
-        out[step.id] = candidate
-    return out
+    return {
+        s.id: _unique(f"{task_ids[s.id]}_members", taken) for s in plan.steps if s.kind == "group"
+    }
 
 
 def to_airflow_dag(
