@@ -14,7 +14,7 @@ def _runs(scratch) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
-def test_a_retry_resumes_after_the_last_completed_task(airflow_env, dag_id, tmp_path):
+def test_a_retry_resumes_after_the_last_completed_task(airflow_env, dag_id, tmp_path, capfd):
     from airflow.sdk import DAG
     from graflow_airflow import GraflowOperator
     from graflow_airflow.operator import RESULT_KEY_PREFIX
@@ -39,6 +39,19 @@ def test_a_retry_resumes_after_the_last_completed_task(airflow_env, dag_id, tmp_
     assert result.xcom("flow", "graflow.channel") == {"n": 1, "scratch_dir": str(tmp_path)}
     location = airflow_env.checkpoints / dag_id / "retry-run" / "flow" / "-1"
     assert (location / "result").exists()
+    # the graflow task life cycle goes through the task's logger and the tasks' print output to
+    # the task's stdout (in dag.test() both reach the console; in a worker, the supervisor
+    # writes both into the task log)
+    out = capfd.readouterr()
+    log = out.out + out.err
+    for line in (
+        "graflow task step1 started",
+        "graflow task step3 failed: RuntimeError: step3 fails on its first attempt",
+        "resuming graflow workflow 'flaky_chain' from checkpoint",
+        "graflow task step4 succeeded",
+        "graflow-print-line from step4: 104",
+    ):
+        assert line in log
 
 
 def test_without_a_retry_the_task_fails_and_keeps_its_checkpoint(airflow_env, dag_id, tmp_path):
@@ -184,3 +197,43 @@ def test_malformed_arguments_fail_when_the_dag_is_parsed():
         GraflowOperator(task_id="x", workflow=42)
     with pytest.raises(GraflowOperatorError, match="checkpoint_every and keep"):
         GraflowOperator(task_id="x", workflow="m:wf", keep=0)
+
+
+def test_checkpoints_go_to_an_fsspec_url_and_retries_resume_from_it(airflow_env, dag_id, tmp_path):
+    import fsspec
+    from airflow.sdk import DAG
+    from graflow_airflow import GraflowOperator
+
+    with DAG(dag_id, schedule=None) as dag:
+        GraflowOperator(
+            task_id="flow",
+            workflow=FLAKY,
+            op_kwargs={"n": 1, "scratch_dir": str(tmp_path)},
+            checkpoint_location="memory://graflow-ckpt/{{ dag.dag_id }}",
+            retries=1,
+            retry_delay=timedelta(0),
+        )
+    result = airflow_env.run_dag(dag, run_id="url-run")
+    assert result.succeeded, result.task_states
+    assert _runs(tmp_path) == ["step1", "step2", "step3", "step3", "step4"]
+    fs = fsspec.filesystem("memory")
+    assert fs.exists(f"/graflow-ckpt/{dag_id}/{dag_id}/url-run/flow/-1/result")
+
+
+def test_the_base_location_can_come_from_an_airflow_variable(airflow_env, dag_id, monkeypatch):
+    from airflow.sdk import DAG
+    from graflow_airflow import GraflowOperator
+    from graflow_airflow.operator import CHECKPOINTS_ENV
+
+    base = airflow_env.home / "from-variable"
+    monkeypatch.delenv(CHECKPOINTS_ENV)
+    monkeypatch.setenv("AIRFLOW_VAR_GRAFLOW_AIRFLOW_CHECKPOINTS", str(base))
+    with DAG(dag_id, schedule=None) as dag:
+        GraflowOperator(
+            task_id="flow",
+            workflow="airflow_operator_workflows:build_scale",
+            op_kwargs={"x": 2, "factor": 2},
+        )
+    result = airflow_env.run_dag(dag, run_id="var-run")
+    assert result.xcoms["flow"] == 4
+    assert (base / dag_id / "var-run" / "flow" / "-1" / "result").exists()

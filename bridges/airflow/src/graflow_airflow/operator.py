@@ -223,10 +223,6 @@ class _TaskLog:
         if final:
             self.log.error("graflow task %s failed: %s: %s", task_id, type(error).__name__, error)
 
-    @hookimpl
-    def checkpoint_resumed(self, path: str) -> None:
-        self.log.info("resuming the graflow run from checkpoint %s", path)
-
 
 class GraflowOperator(BaseOperator):
     """Run a graflow workflow (or the part from ``start_node`` on) inside one Airflow task.
@@ -353,12 +349,14 @@ class GraflowOperator(BaseOperator):
             self.log.info("%s holds a completed run; clearing it to run again", location)
             durable.clear()
             status = "new"
-        self.log.info(
-            "running graflow workflow %r (%s) at %s",
-            wf.name,
-            "resuming" if status == "in_progress" else status,
-            location,
-        )
+        if status == "in_progress":
+            self.log.info(
+                "resuming graflow workflow %r from checkpoint %s",
+                wf.name,
+                durable.latest_checkpoint(),
+            )
+        else:
+            self.log.info("running graflow workflow %r; checkpoints at %s", wf.name, location)
         result, ctx = durable.run(ret_context=True)
         self._push_results(ti, ctx)
         return result
