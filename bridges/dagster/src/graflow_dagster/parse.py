@@ -366,16 +366,18 @@ def load_handwritten(
     )
 
 
-_ANALYSED: dict[int, dict[str, _Node]] = {}
+#: id(job) -> (job, its nodes by name); the job is kept so that its id is not reused.
+_ANALYSED: dict[int, tuple[Any, dict[str, _Node]]] = {}
 
 
 def _node_info(job: Any, node_name: str) -> _Node:
-    by_name = _ANALYSED.get(id(job))
-    if by_name is None:
+    found = _ANALYSED.get(id(job))
+    if found is None or found[0] is not job:
         nodes, _ = _analyse(job)
-        by_name = {n.name: n for n in nodes}
-        _ANALYSED[id(job)] = by_name
-    return by_name[node_name]
+        found = (job, {n.name: n for n in nodes})
+        with _registry_lock:
+            _ANALYSED[id(job)] = found
+    return found[1][node_name]
 
 
 _MISSING = object()
