@@ -411,8 +411,8 @@ def to_airflow_dag(
         if group is not None:
             kwargs["task_group"] = group
         op = cls(graflow_spec=spec, graflow_step=step, graflow_options=options, **kwargs)
-        for up in step.upstream:
-            operators[up] >> op
+        if step.upstream:
+            op.set_upstream([operators[up] for up in step.upstream])
         operators[step.id] = op
     return dag
 
