@@ -46,9 +46,8 @@ def _step(mlflow_tracking, *args: str, expect: int = 0) -> None:
 @pytest.mark.slow
 def test_mlflow_steps_in_separate_processes_share_one_parent(mlflow_tracking):
     run_id = "etl_dag/scheduled__2026-11-28T00:00:00+00:00"
-    _step(mlflow_tracking, "extract", run_id)
-    # Two steps of the next layer start together (concurrent find-or-create of the parent).
-    procs = [_start(mlflow_tracking, name, run_id) for name in ("clean", "enrich")]
+    # Two first steps start together: concurrent find-or-create of the parent (store lock).
+    procs = [_start(mlflow_tracking, name, run_id) for name in ("extract", "enrich")]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err[-3000:]
@@ -57,7 +56,7 @@ def test_mlflow_steps_in_separate_processes_share_one_parent(mlflow_tracking):
     assert parent.data.tags["graflow.run_scope"] == "step"
     assert parent.info.status == "FINISHED"
     children = mlflow_tracking.children_by_task(parent.info.run_id)
-    assert sorted(children) == ["clean", "enrich", "extract"]
+    assert sorted(children) == ["enrich", "extract"]
     assert children["extract"].data.params == {"size": "3"}
 
     # A failing step fails the parent; the orchestrator's successful retry finishes it again.
@@ -69,25 +68,9 @@ def test_mlflow_steps_in_separate_processes_share_one_parent(mlflow_tracking):
     (parent,) = mlflow_tracking.parent_runs()
     assert parent.info.status == "FINISHED"
     children = mlflow_tracking.children_by_task(parent.info.run_id)
-    assert sorted(children) == ["clean", "enrich", "extract", "load"]
+    assert sorted(children) == ["enrich", "extract", "load"]
     assert children["load"].info.status == "FINISHED"
     assert children["load"].data.tags["graflow.attempts"] == "2"
-
-    # Another workflow run id: another parent.
-    _step(mlflow_tracking, "extract", "etl_dag/manual__2")
-    assert len(mlflow_tracking.parent_runs()) == 2
-
-
-@pytest.mark.slow
-def test_mlflow_concurrent_first_steps_create_one_parent(mlflow_tracking):
-    procs = [_start(mlflow_tracking, f"root_{i}", "fan/run-1") for i in range(3)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err[-3000:]
-    (parent,) = mlflow_tracking.parent_runs()
-    children = mlflow_tracking.children_by_task(parent.info.run_id)
-    assert sorted(children) == [f"root_{i}" for i in range(3)]
-    assert parent.info.status == "FINISHED"
 
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "tracking"
@@ -96,8 +79,12 @@ EXAMPLES = Path(__file__).parents[3] / "examples" / "tracking"
 @pytest.mark.slow
 def test_mlflow_run_plan_in_processes_logs_one_parent(mlflow_tracking, monkeypatch):
     """graflow's reference static orchestrator: one spawned process per step."""
+    from graflow_core.plugins import get_plugin_manager
     from graflow_core.steps.local import run_plan
 
+    # The spawned step processes inherit the environment. Load this process's plugins first,
+    # so that the variable does not switch tracking on here for the rest of the session.
+    get_plugin_manager()
     monkeypatch.setenv("GRAFLOW_MLFLOW", "1")
     monkeypatch.syspath_prepend(str(EXAMPLES))
     run = run_plan(

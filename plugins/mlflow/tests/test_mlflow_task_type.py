@@ -104,3 +104,20 @@ def test_mlflow_task_type_rejects_unknown_options():
         @task(type="mlflow", type_options={"colour": "red"})
         def nope() -> int:
             return 1
+
+
+def test_mlflow_task_type_keeps_params_immutable(mlflow_tracking):
+    """A returned param that contradicts an input logged as a param warns instead of failing."""
+    with workflow("conflict") as wf:
+
+        @task(type="mlflow")
+        def fit(lr: float) -> dict:
+            return {"params": {"lr": lr * 2, "depth": 3}, "metrics": {"score": 1.0}}
+
+    with pytest.warns(RuntimeWarning, match=r"already has the parameter\(s\) \['lr'\]"):
+        wf.execute(initial_channel={"lr": 0.1}, plugins=[mlflow_tracking.tracking()])
+    (parent,) = mlflow_tracking.parent_runs()
+    (child,) = mlflow_tracking.child_runs(parent.info.run_id)
+    assert child.info.status == "FINISHED"
+    assert child.data.params == {"lr": "0.1", "depth": "3"}
+    assert child.data.metrics["score"] == 1.0

@@ -179,6 +179,22 @@ def log_payload(client: Any, run_id: str, payload: Mapping[str, Any]) -> None:
         for step, value in points
     ]
     params = [Param(k, v) for k, v in payload["params"].items()]
+    if params:
+        # MLflow parameters cannot change: skip those the run has already (e.g. a task input
+        # of the same name logged by the tracking plugin, or an earlier attempt).
+        existing = client.get_run(run_id).data.params
+        conflicts = sorted(p.key for p in params if existing.get(p.key, p.value) != p.value)
+        if conflicts:
+            import warnings
+
+            warnings.warn(
+                f"MLflow run {run_id} already has the parameter(s) {conflicts} with other "
+                "values; MLflow parameters cannot change, so the returned values are not "
+                "logged (return them as metrics or tags, or rename them).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        params = [p for p in params if p.key not in existing]
     tags = [RunTag(k, v) for k, v in payload["tags"].items()]
     if metrics or params or tags:
         client.log_batch(run_id, metrics=metrics, params=params, tags=tags)

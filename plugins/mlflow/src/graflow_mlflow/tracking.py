@@ -139,7 +139,7 @@ class MlflowTracking:
             name (``"graflow"`` for an unnamed workflow). Created when missing.
         log_inputs: log a task's small inputs (scalars and short containers) as parameters of
             its child run (default True; ``GRAFLOW_MLFLOW_LOG_INPUTS=0`` turns it off).
-        max_param_length: inputs whose text is longer are not logged.
+        max_param_length: inputs whose text is longer are not logged (default 250).
         log_groups: also create a child run for each parallel group node.
         log_tracebacks: store each failed attempt's traceback as ``errors/attempt_<n>.txt``.
         run_name: name of the parent run (default: the workflow's name).
@@ -157,7 +157,7 @@ class MlflowTracking:
         experiment: str | None = None,
         *,
         log_inputs: bool | None = None,
-        max_param_length: int = 500,
+        max_param_length: int = 250,
         log_groups: bool = False,
         log_tracebacks: bool = True,
         run_name: str | None = None,
