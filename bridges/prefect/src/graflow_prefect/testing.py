@@ -121,8 +121,9 @@ def read_task_runs(
     """Read the task runs of a flow run through the real Prefect client, sorted by start time.
 
     Prefect 3 records task-run states through its event pipeline, so they reach the API a little
-    after the flow returns: this polls until every task run is in a final state (and, with
-    ``expected``, until at least that many exist), or raises :class:`TimeoutError`.
+    after the flow returns: this polls until every task run is in a final state and at least
+    ``expected`` exist (without ``expected``: until two polls 0.1 s apart agree), or raises
+    :class:`TimeoutError`. Pass ``expected`` when you know the count: it is exact and faster.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -130,20 +131,26 @@ def read_task_runs(
     deadline = time.monotonic() + timeout
     flt = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
     runs: list[TaskRunInfo] = []
+    previous: list[tuple[str, str]] | None = None
     with get_client(sync_client=True) as client:
         while True:
             raw = client.read_task_runs(flow_run_filter=flt, limit=200)
             runs = [_task_run_info(r) for r in raw]
+            seen = sorted((r.id, r.state_type) for r in runs)
             done = all(r.state_type in _TERMINAL for r in runs)
-            if done and (expected is None or len(runs) >= expected):
+            # Without `expected`: the same final picture twice in a row (events of task runs
+            # may still be on their way).
+            enough = seen == previous if expected is None else len(runs) >= expected
+            if done and enough:
                 break
+            previous = seen
             if time.monotonic() > deadline:
                 states = {r.name: r.state_type for r in runs}
                 raise TimeoutError(
                     f"task runs of flow run {flow_run_id} not final after {timeout} s "
                     f"(expected {expected}, have {states})"
                 )
-            time.sleep(0.05)
+            time.sleep(0.1 if expected is None else 0.05)
     runs.sort(key=lambda r: (r.start_time is None, r.start_time or datetime.min, r.name))
     return runs
 
