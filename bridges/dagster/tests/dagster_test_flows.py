@@ -139,3 +139,7 @@ def build_jump_away() -> WorkflowContext:
     with workflow("jump_away_flow") as wf:
         jump_away >> after_jump  # type: ignore[operator]
     return wf
+
+
+def not_a_workflow() -> int:
+    return 1

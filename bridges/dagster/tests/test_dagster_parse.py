@@ -190,3 +190,32 @@ def test_several_roots_get_a_start_placeholder(dagster_memory_instance: DagsterI
     assert spec.task("two_roots__start").kind == "placeholder"
     result = two_roots.execute_in_process(instance=dagster_memory_instance)
     assert _graflow_outputs(two_roots) == _dagster_outputs(result, two_roots)
+
+
+def test_asset_job_converts_like_an_op_job() -> None:
+    from dagster import Definitions, asset, define_asset_job
+
+    @asset
+    def raw() -> int:
+        return 20
+
+    @asset
+    def cleaned(raw: int) -> int:
+        return raw + 1
+
+    defs = Definitions(assets=[raw, cleaned], jobs=[define_asset_job("assets_job")])
+    job = defs.resolve_job_def("assets_job")
+    _, ctx = from_dagster_job(job).execute(ret_context=True)
+    assert ctx.get_result("cleaned") == 21
+
+
+def test_compat_refuses_too_old_dagster(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graflow_dagster import _compat
+
+    from graflow_core.exceptions import ConfigError
+
+    monkeypatch.setattr(_compat, "DAGSTER_VERSION", (1, 9, 0))
+    with pytest.raises(ConfigError, match=r"Dagster >= 1\.13"):
+        _compat.check_version()
+    monkeypatch.setattr(_compat, "DAGSTER_VERSION", (1, 13, 29))
+    _compat.check_version()

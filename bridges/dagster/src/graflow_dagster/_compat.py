@@ -116,15 +116,6 @@ def nodes_in_order(job: Any) -> Sequence[Any]:
     return list(job.graph.nodes_in_topological_order)
 
 
-def cli_target_args(module: str | None = None, file: str | None = None) -> list[str]:
-    """The ``-m MODULE`` / ``-f FILE`` arguments of Dagster's CLI that load a code location."""
-    if module:
-        return ["-m", module]
-    if file:
-        return ["-f", file]
-    raise ValueError("cli_target_args needs a module or a file")
-
-
 def run_id(context: Any) -> str:
     """The Dagster run id of an op or asset execution context."""
     run = getattr(context, "run", None)

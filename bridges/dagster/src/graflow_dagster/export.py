@@ -152,9 +152,16 @@ def _resolve(reference: str) -> WorkflowContext | WorkflowSpec:
     from graflow_core.spec import WorkflowSpec
     from graflow_core.spec.references import import_ref
 
+    from graflow_core.core.task import Executable
+
     found = import_ref(reference)
     if isinstance(found, (WorkflowContext, WorkflowSpec)):
         return found
+    if isinstance(found, Executable):
+        raise ConfigError(
+            f"{reference} is the graflow task '{found.task_id}', not a workflow; reference the "
+            "workflow or a function returning it"
+        )
     if callable(found):
         built = found()
         if isinstance(built, (WorkflowContext, WorkflowSpec)):

@@ -15,7 +15,8 @@ Two kinds of jobs come back:
   (``goto``), so untaken branches do not run, as in Dagster.
 
 What cannot be expressed is reported as a :class:`DagsterConversionError` listing every node:
-nested graphs, dynamic outputs (``.map``/``.collect``), and asset jobs.
+nested graphs and dynamic outputs (``.map``/``.collect``). Asset jobs convert like op jobs (each
+asset's op runs through direct invocation; nothing is materialized through the IO manager).
 """
 
 from __future__ import annotations
