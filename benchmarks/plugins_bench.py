@@ -9,7 +9,9 @@ Method: an N-task ``>>`` chain (default N = 10,000) runs REPEATS times per varia
 interleaved in one process (entry-point autoload off, so the baseline is the engine's fast path
 with no plugin at all). Each figure is the median run time divided by N; ``overhead_us`` is a
 variant's median minus the baseline's. Run-level constants (a run plugin's manager, ~1 ms) are
-included, spread over N tasks.
+included, spread over N tasks. ``metrics`` and ``langchain`` report this process's CPU time
+(``time.process_time``: on a shared machine other processes inflate wall time several-fold)
+and the wall-time figures under ``"wall"``.
 
 Benchmarks (add yours to ``BENCHMARKS``; each returns a JSON-able dict):
 
@@ -20,6 +22,12 @@ Benchmarks (add yours to ``BENCHMARKS``; each returns a JSON-able dict):
 * ``langchain`` — a chain of ``langchain`` tasks, each a ``RunnableLambda`` taking its
   upstream's result, against calling the same Runnable N times directly (and against plain
   function tasks, to separate the engine's share).
+* ``mlflow`` / ``wandb`` — graflow-mlflow's ``MlflowTracking`` (local SQLite store) and
+  graflow-wandb's ``WandbTracking`` (``WANDB_MODE=offline``) as run plugins. They write to a
+  store per task, so N is capped at 200 and REPEATS at 5: ``marginal_us_per_task`` is
+  (median(N-task run) - median(1-task run)) / (N - 1), the cost each further task adds,
+  ``per_run_ms`` the 1-task run over the untracked one (finding/creating the parent run,
+  ``wandb.init``/``finish``).
 """
 
 from __future__ import annotations
@@ -48,18 +56,43 @@ def chain_workflow(n: int, make_task: Callable[[int], Any], name: str = "bench")
     return wf
 
 
-def time_runs(variants: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
-    """Run every variant ``repeats`` times, interleaved; returns the seconds of each run."""
-    times: dict[str, list[float]] = {name: [] for name in variants}
+def time_runs(
+    variants: dict[str, Callable[[], Any]],
+    repeats: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, list[float]]:
+    """Run every variant ``repeats`` times, interleaved; returns the seconds of each run
+    (by ``clock``: wall time by default, ``time.process_time`` for this process's CPU time)."""
+    return _time_runs(variants, repeats, (clock,))[0]
+
+
+def _time_runs(
+    variants: dict[str, Callable[[], Any]],
+    repeats: int,
+    clocks: tuple[Callable[[], float], ...],
+) -> list[dict[str, list[float]]]:
+    times: list[dict[str, list[float]]] = [{name: [] for name in variants} for _ in clocks]
     for fn in variants.values():  # warm-up (imports, first-run caches)
         fn()
     for _ in range(repeats):
         for name, fn in variants.items():
             gc.collect()
-            started = time.perf_counter()
+            started = [clock() for clock in clocks]
             fn()
-            times[name].append(time.perf_counter() - started)
+            for i, clock in enumerate(clocks):
+                times[i][name].append(clock() - started[i])
     return times
+
+
+def timed_per_task(
+    variants: dict[str, Callable[[], Any]], repeats: int, n: int, baseline: str
+) -> dict[str, Any]:
+    """:func:`per_task` by this process's CPU time (the headline: other processes on a shared
+    machine inflate wall time several-fold) and, under ``"wall"``, by wall time."""
+    cpu, wall = _time_runs(variants, repeats, (time.process_time, time.perf_counter))
+    result = per_task(cpu, n, baseline)
+    result["wall"] = per_task(wall, n, baseline)
+    return result
 
 
 def per_task(times: dict[str, list[float]], n: int, baseline: str) -> dict[str, Any]:
@@ -104,7 +137,7 @@ def bench_metrics(n: int, repeats: int) -> dict[str, Any]:
     registry = CollectorRegistry()
     default = MetricsPlugin(registry=registry)  # no JsonFormatter here: no log context
     with_log = MetricsPlugin(registry=registry, log_context=True)
-    times = time_runs(
+    result = timed_per_task(
         {
             "no_plugin": lambda: wf.execute(start_node="t0", max_steps=10**7),
             "noop_observer_plugin": lambda: wf.execute(
@@ -116,12 +149,13 @@ def bench_metrics(n: int, repeats: int) -> dict[str, Any]:
             ),
         },
         repeats,
+        n,
+        "no_plugin",
     )
     recorded = registry.get_sample_value(
         "graflow_tasks_total", {"workflow": "bench", "task": "t0", "status": "success"}
     )
     assert recorded == 2 * (repeats + 1), recorded  # the plugin really recorded every run
-    result = per_task(times, n, "no_plugin")
     result["budget_us"] = 20.0
     result["within_budget"] = result["metrics"]["overhead_us"] <= 20.0
     # The plugin's own share: on top of what the engine spends on any task-observing plugin.
@@ -174,20 +208,98 @@ def bench_langchain(n: int, repeats: int) -> dict[str, Any]:
     def via_function_task() -> None:
         assert plain_wf.execute(start_node="t0", max_steps=10**7) == n - 1
 
-    times = time_runs(
+    return timed_per_task(
         {
             "runnable_invoke_direct": direct,
             "function_task_calling_invoke": via_function_task,
             "langchain_task_type": via_type,
         },
         repeats,
+        n,
+        "runnable_invoke_direct",
     )
-    return per_task(times, n, "runnable_invoke_direct")
+
+
+# -- tracking (mlflow, wandb) -------------------------------------------------------------------
+
+
+def _tracking_bench(n: int, repeats: int, make_plugin: Callable[[], Any]) -> dict[str, Any]:
+    """Marginal per-task cost and per-run constant of a tracking run plugin (see module doc)."""
+    from graflow_core import task
+
+    n = min(n, 200)
+    repeats = min(repeats, 5)
+
+    def noop() -> None:
+        return None
+
+    long_wf = chain_workflow(n, lambda i: task(id=f"t{i}")(noop), "bench")
+    short_wf = chain_workflow(1, lambda i: task(id=f"t{i}")(noop), "bench")
+    plugin = make_plugin()
+
+    def run(wf: Any, plugins: list[Any]) -> Callable[[], Any]:
+        return lambda: wf.execute(start_node="t0", max_steps=10**7, plugins=plugins)
+
+    times = time_runs(
+        {
+            "untracked_1": run(short_wf, []),
+            "untracked_n": run(long_wf, []),
+            "tracked_1": run(short_wf, [plugin]),
+            "tracked_n": run(long_wf, [plugin]),
+        },
+        repeats,
+    )
+    med = {name: statistics.median(runs) for name, runs in times.items()}
+    marginal = (med["tracked_n"] - med["tracked_1"]) / (n - 1)
+    untracked = (med["untracked_n"] - med["untracked_1"]) / (n - 1)
+    return {
+        "n": n,
+        "repeats": repeats,
+        "marginal_us_per_task": round(marginal * 1e6, 1),
+        "marginal_overhead_us_per_task": round((marginal - untracked) * 1e6, 1),
+        "per_run_ms": round((med["tracked_1"] - med["untracked_1"]) * 1e3, 1),
+        "tracked_run_ms": round(med["tracked_n"] * 1e3, 1),
+    }
+
+
+def bench_mlflow(n: int, repeats: int) -> dict[str, Any]:
+    """graflow-mlflow's MlflowTracking into a local SQLite store (a parent + a child per task)."""
+    import tempfile
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    tmp = tempfile.mkdtemp(prefix="graflow-mlflow-bench-")
+    os.environ["GRAFLOW_MLFLOW_ARTIFACT_LOCATION"] = os.path.join(tmp, "artifacts")
+    from graflow_mlflow import MlflowTracking
+
+    uri = f"sqlite:///{tmp}/mlflow.db"
+    result = _tracking_bench(n, repeats, lambda: MlflowTracking(uri, "bench"))
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("bench")
+    runs = client.search_runs([experiment.experiment_id], max_results=50_000)
+    result["runs_logged"] = len(runs)  # the plugin really logged: parents + children
+    return result
+
+
+def bench_wandb(n: int, repeats: int) -> dict[str, Any]:
+    """graflow-wandb's WandbTracking in offline mode (one W&B run per workflow run)."""
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="graflow-wandb-bench-")
+    os.environ.update(WANDB_MODE="offline", WANDB_DIR=tmp, WANDB_SILENT="true")
+    from graflow_wandb import WandbTracking, find_offline_runs
+
+    result = _tracking_bench(n, repeats, lambda: WandbTracking(project="bench", dir=tmp))
+    result["runs_logged"] = len(find_offline_runs(tmp))
+    return result
 
 
 BENCHMARKS: dict[str, Callable[[int, int], dict[str, Any]]] = {
     "metrics": bench_metrics,
     "langchain": bench_langchain,
+    "mlflow": bench_mlflow,
+    "wandb": bench_wandb,
 }
 
 
