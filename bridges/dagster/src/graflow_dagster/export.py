@@ -148,11 +148,10 @@ def export_definitions(
 
 
 def _resolve(reference: str) -> WorkflowContext | WorkflowSpec:
+    from graflow_core.core.task import Executable
     from graflow_core.core.workflow import WorkflowContext
     from graflow_core.spec import WorkflowSpec
     from graflow_core.spec.references import import_ref
-
-    from graflow_core.core.task import Executable
 
     found = import_ref(reference)
     if isinstance(found, (WorkflowContext, WorkflowSpec)):
