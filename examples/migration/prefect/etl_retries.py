@@ -4,7 +4,10 @@ A typical Prefect flow: a flaky extract step retried with backoff, a transform w
 timeout, and a load step; the flow returns a summary dict.
 """
 
+from datetime import timedelta
+
 from prefect import flow, get_run_logger, task
+from prefect.tasks import task_input_hash
 
 ORDERS = [
     {"id": 1, "amount": "12.50", "country": "de"},
@@ -25,7 +28,7 @@ def extract(source: str) -> list[dict]:
     return [dict(row) for row in ORDERS]
 
 
-@task(timeout_seconds=30)
+@task(timeout_seconds=30, cache_key_fn=task_input_hash, cache_expiration=timedelta(hours=1))
 def transform(rows: list[dict], min_amount: float) -> list[dict]:
     """Parse amounts, drop bad rows and rows below min_amount."""
     logger = get_run_logger()
@@ -41,7 +44,7 @@ def transform(rows: list[dict], min_amount: float) -> list[dict]:
     return clean
 
 
-@task(retries=2)
+@task(retries=3, retry_delay_seconds=[1, 5, 30])
 def load(rows: list[dict]) -> int:
     """Pretend to write the rows; return how many were written."""
     return len(rows)

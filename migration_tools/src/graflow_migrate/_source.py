@@ -7,6 +7,8 @@ standard :mod:`ast` module answers "which names does this code read / assign" on
 from __future__ import annotations
 
 import ast
+import functools
+import re
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -31,13 +33,13 @@ def check_syntax(text: str, path: str) -> ast.Module:
         raise InvalidSourceError(path, 0, 0, str(exc) or type(exc).__name__) from None
 
 
-def parse_module(text: str, path: str) -> cst.Module:
-    """``text`` as a libcst module, after checking it is valid Python."""
+def parse_module(text: str, path: str) -> tuple[cst.Module, ast.Module]:
+    """``text`` as a libcst module and as an ``ast`` tree (checked to be valid Python first)."""
     import libcst as cst
 
-    check_syntax(text, path)
+    tree = check_syntax(text, path)
     try:
-        return cst.parse_module(text)
+        return cst.parse_module(text), tree
     except cst.ParserSyntaxError as exc:
         # Valid Python that libcst cannot read (a newer syntax than it supports).
         raise MigrationError(
@@ -76,6 +78,7 @@ class Names:
     stores: frozenset[str]
 
 
+@functools.lru_cache(maxsize=4096)
 def names_of(code: str) -> Names:
     """The names ``code`` (statements or an expression) reads and assigns.
 
@@ -212,6 +215,29 @@ def todo_comment(reason: str) -> str:
     return _TODO + " ".join(reason.split())
 
 
+def todo_comments(reason: str, indent: int = 0) -> list[str]:
+    """The TODO comment as lines that fit in 100 columns at ``indent`` (continuations are
+    indented under the reason)."""
+    import textwrap
+
+    width = max(40, 100 - indent)
+    lines = textwrap.wrap(
+        todo_comment(reason),
+        width=width,
+        subsequent_indent="#     ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return lines or [todo_comment(reason)]
+
+
+def todo_lines(reason: str, indent: int = 0) -> list[Any]:
+    """:func:`todo_comments` as libcst ``EmptyLine`` nodes (for ``leading_lines``)."""
+    import libcst as cst
+
+    return [cst.EmptyLine(comment=cst.Comment(c)) for c in todo_comments(reason, indent)]
+
+
 def is_stdlib(module: str) -> bool:
     """True for a module of the standard library (by its top-level package)."""
     return module.split(".")[0] in sys.stdlib_module_names
@@ -248,6 +274,7 @@ def literal_numbers(code: str) -> list[float] | None:
     return [float(v) for v in value]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_literal(code: str) -> bool:
     """True when ``code`` is a Python literal (numbers, strings, containers of literals...)."""
     try:
@@ -269,3 +296,132 @@ def identifier(text: str, fallback: str = "task") -> str:
     if keyword.iskeyword(out):
         out += "_"
     return out
+
+
+class Lines:
+    """Line numbers of libcst nodes, computed lazily from the source text and its ``ast``.
+
+    libcst's PositionProvider costs a full pass over the tree; reports need the lines of a
+    handful of nodes only. Top-level statements get their line from the ``ast`` tree; a
+    nested node is found by its first line of code inside its top-level statement (or the
+    statement given as ``within``).
+    """
+
+    def __init__(self, text: str, module: cst.Module, tree: ast.Module) -> None:
+        import libcst as _cst
+
+        #: the source's lines with their line ends (split at "\n" only, as ast counts lines)
+        self.raw_lines = re.findall(r"[^\n]*\n|[^\n]+$", text)
+        self.text_lines = [line.rstrip("\r\n") for line in self.raw_lines]
+        self.module = module
+        self.top: dict[int, tuple[int, int]] = {}
+        #: the ast statements of each top-level libcst statement (by id)
+        self.ast_nodes: dict[int, list[ast.stmt]] = {}
+        index = 0
+        body = tree.body
+        for stmt in module.body:
+            count = len(stmt.body) if isinstance(stmt, _cst.SimpleStatementLine) else 1
+            nodes = body[index : index + count]
+            index += count
+            if not nodes:
+                continue
+            first = nodes[0]
+            start = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", ()))])
+            end = getattr(nodes[-1], "end_lineno", None) or start
+            self.top[id(stmt)] = (start, end)
+            self.ast_nodes[id(stmt)] = nodes
+
+    def alias(self, new: cst.CSTNode, old: cst.CSTNode) -> None:
+        """``new`` (a rewritten top-level statement) is where ``old`` was."""
+        if id(old) in self.top:
+            self.top[id(new)] = self.top[id(old)]
+
+    def span(self, stmt: cst.CSTNode) -> tuple[int, int] | None:
+        """First and last line of a top-level statement."""
+        return self.top.get(id(stmt))
+
+    def segment(self, stmt: cst.CSTNode) -> str:
+        """The source text of a top-level statement ('' when unknown)."""
+        span = self.top.get(id(stmt))
+        if span is None:
+            return ""
+        return "\n".join(self.text_lines[span[0] - 1 : span[1]])
+
+    def line(self, node: cst.CSTNode | None, within: cst.CSTNode | None = None) -> int:
+        """1-based line of ``node`` (0 when it cannot be found)."""
+        if node is None:
+            return 0
+        span = self.top.get(id(node))
+        if span is not None:
+            return span[0]
+        try:
+            code = self.module.code_for_node(node)
+        except Exception:  # a node built by the converter
+            return 0
+        code_lines = [ln.strip() for ln in code.splitlines()]
+        first = next((ln for ln in code_lines if ln and not ln.startswith("#")), "")
+        if not first:
+            return 0
+        spans = [self.top[id(within)]] if within is not None and id(within) in self.top else []
+        spans += list(self.top.values())
+        for start, end in spans:
+            for number in range(start - 1, min(end, len(self.text_lines))):
+                if first in self.text_lines[number]:
+                    return number + 1
+        return 0
+
+
+class Output:
+    """The converted module as text: original lines, with some top-level statements replaced,
+    dropped or preceded by new lines.
+
+    Splicing text keeps everything the converter does not touch byte for byte (comments,
+    formatting) and avoids regenerating the whole module with libcst, which dominated the run
+    time of a conversion.
+    """
+
+    def __init__(self, lines: Lines) -> None:
+        self.lines = lines
+        self.replace: dict[int, str] = {}
+        self.before: dict[int, list[str]] = {}
+
+    def set(self, stmt: cst.CSTNode, text: str) -> None:
+        """Replace ``stmt`` with ``text`` ('' drops it)."""
+        if text and not text.endswith("\n"):
+            text += "\n"
+        self.replace[id(stmt)] = text
+
+    def prepend(self, stmt: cst.CSTNode, text_lines: list[str]) -> None:
+        """Insert lines before ``stmt`` (after the blank lines and comments above it)."""
+        self.before.setdefault(id(stmt), []).extend(text_lines)
+
+    def original(self, stmt: cst.CSTNode) -> str:
+        """The source text of a top-level statement, with its line end."""
+        span = self.lines.top.get(id(stmt))
+        if span is None:
+            return ""
+        return "".join(self.lines.raw_lines[span[0] - 1 : span[1]])
+
+    def current(self, stmt: cst.CSTNode) -> str:
+        """The statement's text as it will be written."""
+        return self.replace.get(id(stmt), self.original(stmt))
+
+    def text(self) -> str:
+        """The whole module."""
+        raw = self.lines.raw_lines
+        out: list[str] = []
+        pos = 0
+        for stmt in self.lines.module.body:
+            span = self.lines.top.get(id(stmt))
+            if span is None:
+                continue
+            start, end = span
+            out.append("".join(raw[pos : start - 1]))
+            out += [line + "\n" for line in self.before.get(id(stmt), [])]
+            out.append(self.current(stmt))
+            pos = end
+        out.append("".join(raw[pos:]))
+        text = "".join(out)
+        if text and not text.endswith("\n"):
+            text += "\n"
+        return text.rstrip("\n") + "\n" if text.strip() else text

@@ -25,10 +25,16 @@ import ast
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from graflow_migrate._options import translate_retries
-from graflow_migrate._source import identifier, literal_number, names_of, todo_comment
+from graflow_migrate._source import (
+    Lines,
+    Output,
+    identifier,
+    literal_number,
+    names_of,
+    todo_comments,
+)
 from graflow_migrate._workflow import Binding, Param, WorkflowPlan
 from graflow_migrate.prefect import (
     FlowDef,
@@ -40,7 +46,6 @@ from graflow_migrate.prefect import (
     _FlowPlanner,
     _params,
     _Unsupported,
-    _with_todo,
 )
 from graflow_migrate.report import MigrationReport
 
@@ -137,11 +142,9 @@ _DAG_INFO = {
 }
 
 
-def convert_airflow(text: str, path: str, report: MigrationReport, module: cst.Module) -> str:
-    """Convert the Airflow DAG file ``text`` of ``path``; findings go into ``report``."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    conv = _AirflowConverter(module, positions, report)
+def convert_airflow(lines: Lines, report: MigrationReport, tree: ast.Module) -> str:
+    """Convert the Airflow DAG file behind ``lines``; findings go into ``report``."""
+    conv = _AirflowConverter(lines, report, tree)
     conv.collect()
     return conv.transform()
 
@@ -187,8 +190,8 @@ def _seconds(code: str) -> float | None:
 class _AirflowConverter(_Converter):
     library = "airflow"
 
-    def __init__(self, module: cst.Module, positions: Any, report: MigrationReport) -> None:
-        super().__init__(module, positions, report)
+    def __init__(self, lines: Lines, report: MigrationReport, tree: ast.Module) -> None:
+        super().__init__(lines, report, tree)
         self.default_args: dict[str, dict[str, str]] = {}
         self.nested_tasks: dict[str, cst.FunctionDef] = {}
         self.dag_calls: set[str] = set()
@@ -410,57 +413,42 @@ class _AirflowConverter(_Converter):
 
     # -- pass 2 --------------------------------------------------------------------------------
 
-    def transform(self) -> str:
-        self._rewrite_callables()
-        return super().transform()
+    def _callable_text(self, stmt: cst.FunctionDef) -> str:
+        """A python_callable taking ``ti``: ``ti.xcom_pull(task_ids=...)`` → ``ti.get_result``."""
+        rewriter = _XComRewriter()
+        new: Any = stmt.visit(rewriter)
+        for node, why in rewriter.left:
+            self.report.add(
+                self.line(stmt),
+                f"ti.{node}",
+                "todo",
+                why,
+                "read upstream results with ti.get_result('<task id>')",
+            )
+        if rewriter.count:
+            self.report.count("xcom_pull", rewriter.count)
+        return self.module.code_for_node(new.with_changes(leading_lines=[]))
 
-    def _rewrite_callables(self) -> None:
-        """``ti.xcom_pull(task_ids=...)`` in python_callables that receive ``ti``."""
-        if not self.ti_callables:
-            return
-        body: list[Any] = []
-        for stmt in self.module.body:
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.ti_callables:
-                rewriter = _XComRewriter()
-                new = stmt.visit(rewriter)
-                for node, why in rewriter.left:
-                    self.report.add(
-                        self.line(stmt),
-                        f"ti.{node}",
-                        "todo",
-                        why,
-                        "read upstream results with ti.get_result('<task id>')",
-                    )
-                if rewriter.count:
-                    self.report.count("xcom_pull", rewriter.count)
-                body.append(new)
-            else:
-                body.append(stmt)
-        # positions refer to the original nodes: keep the mapping for unchanged statements
-        self.module = self.module.with_changes(body=body)
+    def _flow_text(self, flow: FlowDef, fn: cst.FunctionDef) -> str | None:
+        text = super()._flow_text(flow, fn)
+        if text is None:
+            return None
+        tasks = [
+            self._task_text(self.tasks[name], node, top=False)
+            for name, node in self.nested_tasks.items()
+        ]
+        return "".join(t.rstrip("\n") + "\n\n\n" for t in tasks) + text
 
-    def _flow_statements(
-        self, flow: FlowDef, fn: cst.FunctionDef, rewriter: Any
-    ) -> list[cst.BaseStatement]:
-        out: list[cst.BaseStatement] = []
-        if flow.plan is not None:
-            for name, node in self.nested_tasks.items():
-                task = self.tasks[name]
-                out.append(
-                    self._task_statement(
-                        task,
-                        node.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]),
-                        rewriter,
-                    )
-                )
-        out += super()._flow_statements(flow, fn, rewriter)
-        return out
-
-    def top_statement(self, stmt: cst.BaseStatement) -> list[cst.BaseStatement] | None:
-        """Module-level statements the Airflow front end rewrites (DAG blocks, DAG calls)."""
+    def top_statement(self, stmt: cst.BaseStatement, out: Output) -> bool:
+        """Module-level statements the Airflow front end rewrites (DAG blocks, DAG calls,
+        python_callables taking ``ti``)."""
         for with_stmt, plan, failure in self.classic:
             if stmt is with_stmt:
-                return self._classic_statements(stmt, plan, failure)
+                self._classic_statement(stmt, plan, failure, out)
+                return True
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.ti_callables:
+            out.set(stmt, self.clean(self._callable_text(stmt), strip_results=False))
+            return True
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
             small = stmt.body[0]
             value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
@@ -478,22 +466,26 @@ class _AirflowConverter(_Converter):
                     "(calling the runner would run the workflow)",
                     f"call {value.func.value}() to run the workflow",
                 )
-                return []
-        return None
+                out.set(stmt, "")
+                return True
+        return False
 
-    def _classic_statements(
-        self, stmt: cst.With, plan: WorkflowPlan | None, failure: _Unsupported | None
-    ) -> list[cst.BaseStatement]:
+    def _classic_statement(
+        self,
+        stmt: cst.With,
+        plan: WorkflowPlan | None,
+        failure: _Unsupported | None,
+        out: Output,
+    ) -> None:
         if plan is None:
             assert failure is not None
-            line = self.line(failure.node) or self.line(stmt)
+            line = self.lines.line(failure.node, within=stmt) or self.line(stmt)
             self.report.add(line, failure.construct, "todo", failure.reason, failure.fix)
-            return [_with_todo(stmt, f"DAG not converted: {failure.reason} (line {line})")]
+            out.prepend(stmt, todo_comments(f"DAG not converted: {failure.reason} (line {line})"))
+            return
         self.report.count("dag")
         self.imports_needed |= plan.imports
-        stmts: list[Any] = list(cst.parse_module(plan.render() + "\n").body)
-        stmts[0] = stmts[0].with_changes(leading_lines=stmt.leading_lines)
-        return stmts
+        out.set(stmt, plan.render() + "\n")
 
     def _dag_item(self, stmt: cst.With) -> cst.Call | None:
         for item in stmt.items:
@@ -633,6 +625,7 @@ class _TaskFlowPlanner(_FlowPlanner):
     """A ``@dag`` function body: calls are concurrent; ``>>`` and friends add edges."""
 
     conv: _AirflowConverter
+    map_suffix = ""
 
     def plan(self) -> WorkflowPlan:
         conv = self.conv
@@ -968,7 +961,7 @@ class _ClassicPlanner(_TaskFlowPlanner):
             node = self.wp.function_node(
                 node_id,
                 [
-                    todo_comment(reason),
+                    *todo_comments(reason, 12),
                     f'raise NotImplementedError("{construct} {task_id!r} was not migrated")',
                 ],
                 (),

@@ -38,19 +38,20 @@ def migrate_source(
     """
     if frontend not in FRONTENDS:
         raise MigrationError(f"unknown front end {frontend!r}; use one of: {', '.join(FRONTENDS)}")
-    from graflow_migrate._source import parse_module
+    from graflow_migrate._source import Lines, parse_module
 
-    module = parse_module(text, path)
+    module, tree = parse_module(text, path)
+    lines = Lines(text, module, tree)
     report = MigrationReport(source=path, frontend=frontend, output=output)
     try:
         if frontend == "prefect":
             from graflow_migrate.prefect import convert_prefect
 
-            code = convert_prefect(text, path, report, module)
+            code = convert_prefect(lines, report, tree)
         else:
             from graflow_migrate.airflow import convert_airflow
 
-            code = convert_airflow(text, path, report, module)
+            code = convert_airflow(lines, report, tree)
     except RecursionError:
         raise MigrationError(
             f"{path}: nested too deeply for graflow-migrate; convert the file by hand"

@@ -21,21 +21,24 @@ What converts to what (details and limits: ``docs/migration-prefect.md``):
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from graflow_migrate import _imports
 from graflow_migrate._options import translate_retries
 from graflow_migrate._source import (
+    Lines,
+    Output,
     identifier,
     is_literal,
     literal_number,
     literal_numbers,
     names_of,
-    todo_comment,
+    todo_comments,
 )
 from graflow_migrate._workflow import Binding, Node, Param, WorkflowPlan, call_lines
 from graflow_migrate.report import MigrationReport
@@ -206,22 +209,11 @@ class FlowDef:
     notes: list[tuple[cst.CSTNode, str, str, str, str]] = field(default_factory=list)
 
 
-def convert_prefect(text: str, path: str, report: MigrationReport, module: cst.Module) -> str:
-    """Convert the Prefect code ``text`` of ``path``; findings go into ``report``."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    conv = _Converter(module, positions, report)
+def convert_prefect(lines: Lines, report: MigrationReport, tree: ast.Module) -> str:
+    """Convert the Prefect module behind ``lines``; findings go into ``report``."""
+    conv = _Converter(lines, report, tree)
     conv.collect()
     return conv.transform()
-
-
-def _line(positions: Any, node: cst.CSTNode | None) -> int:
-    if node is None:
-        return 0
-    try:
-        return int(positions[node].start.line)
-    except KeyError:
-        return 0
 
 
 def _params(fn: cst.FunctionDef, module: cst.Module) -> list[Param]:
@@ -264,9 +256,10 @@ class _Converter:
 
     library = "prefect"
 
-    def __init__(self, module: cst.Module, positions: Any, report: MigrationReport) -> None:
-        self.module = module
-        self.positions = positions
+    def __init__(self, lines: Lines, report: MigrationReport, tree: ast.Module) -> None:
+        self.module = lines.module
+        self.lines = lines
+        self.tree = tree
         self.report = report
         self.lib_names: dict[str, str] = {}
         self.lib_modules: dict[str, str] = {}
@@ -279,29 +272,56 @@ class _Converter:
         self.async_defs: set[str] = set()
         self.todo_options: dict[str, list[str]] = {}
         self.unsupported_defs: dict[str, str] = {}
+        self._trigger: Any = None
+        self._clean_res: Any = None
+        self._attr_re: Any = None
+        self._code_cache: dict[cst.CSTNode, str] = {}
 
     # -- helpers -------------------------------------------------------------------------------
 
     def line(self, node: cst.CSTNode | None) -> int:
-        return _line(self.positions, node)
+        return self.lines.line(node)
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        """The source code of ``node`` (memoised: libcst's code generation is slow)."""
+        text = self._code_cache.get(node)
+        if text is None:
+            text = self._code_cache[node] = self.module.code_for_node(node)
+        return text
 
-    def clean(self, code: str) -> str:
+    def clean(self, code: str, *, strip_results: bool = True) -> str:
         """A flow-body snippet with the expression rewrites applied (logger, ``.fn``) and
-        ``.result()`` calls removed (futures are plain values in graflow)."""
-        rewriter = _Rewriter(self, strip_results=True)
-        try:
-            return cst.parse_module(code).visit(rewriter).code
-        except cst.ParserSyntaxError:
-            pass
-        try:
-            expr = cst.parse_expression(code)
-        except cst.ParserSyntaxError:
-            return code
-        new: Any = expr.visit(rewriter)
-        return cst.Module(body=[]).code_for_node(new)
+        ``.result()`` calls removed (futures are plain values in graflow).
+
+        Done on the text with regular expressions: parsing every snippet with libcst made
+        conversion several times slower.
+        """
+        if self._clean_res is None:
+            loggers = [n for n, q in self.lib_names.items() if q in _LOGGER]
+            loggers += [
+                f"{alias}.{rest}"
+                for alias, module in self.lib_modules.items()
+                for q in _LOGGER
+                if q.startswith(module + ".")
+                for rest in [q[len(module) + 1 :]]
+            ]
+            self._clean_res = (
+                re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, loggers)) + r")\(\s*\)")
+                if loggers
+                else None,
+                re.compile(r"\b(" + "|".join(map(re.escape, self.tasks)) + r")\.fn\b")
+                if self.tasks
+                else None,
+            )
+        logger_re, fn_re = self._clean_res
+        if strip_results and ".result(" in code:
+            code = _RESULT_CALL.sub("", code)
+        if logger_re is not None and logger_re.search(code):
+            code = logger_re.sub("logging.getLogger(__name__)", code)
+            self.needs_logging = True
+        if fn_re is not None:
+            code = fn_re.sub(r"\1.func", code)
+        return code
 
     def qualified(self, expr: cst.BaseExpression) -> str | None:
         """The Prefect name ``expr`` refers to (``"prefect.task"``), or None."""
@@ -338,7 +358,8 @@ class _Converter:
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 self.top_names.add(stmt.name.value)
             elif isinstance(stmt, cst.SimpleStatementLine):
-                self.top_names |= names_of(self.code(stmt)).stores
+                for node in self.lines.ast_nodes.get(id(stmt), ()):
+                    self.top_names |= _stored_names(node)
             if isinstance(stmt, cst.FunctionDef):
                 for dec in stmt.decorators:
                     kind, call = self.decorator_kind(dec)
@@ -508,14 +529,14 @@ class _Converter:
     # -- pass 2: rewriting ---------------------------------------------------------------------
 
     def transform(self) -> str:
-        body: list[cst.BaseStatement] = []
-        rewriter = _Rewriter(self)
+        """The converted module (text splicing over the original, see :class:`Output`)."""
+        out = Output(self.lines)
         for stmt in self.module.body:
-            special = self.top_statement(stmt)
-            if special is not None:
-                body.extend(special)
-            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.unsupported_defs:
-                what = self.unsupported_defs[stmt.name.value]
+            if self.top_statement(stmt, out) or _is_import(stmt):
+                continue
+            name = stmt.name.value if isinstance(stmt, cst.FunctionDef) else None
+            if name is not None and name in self.unsupported_defs:
+                what = self.unsupported_defs[name]
                 self.report.add(
                     self.line(stmt),
                     f"@{what}",
@@ -523,98 +544,123 @@ class _Converter:
                     f"@{what} tasks are not converted",
                     "rewrite it as a plain task and convert again",
                 )
-                body.append(_with_todo(stmt, f"@{what} is not converted"))
-            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.flows:
-                body.extend(self._flow_statements(self.flows[stmt.name.value], stmt, rewriter))
-            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.tasks:
-                body.append(self._task_statement(self.tasks[stmt.name.value], stmt, rewriter))
-            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.async_defs:
-                line = self.line(stmt)
+                out.prepend(stmt, todo_comments(f"@{what} is not converted"))
+                self._plain_statement(stmt, out)
+            elif name is not None and name in self.flows:
+                self._flow_statement(self.flows[name], stmt, out)
+            elif name is not None and name in self.tasks:
+                out.set(stmt, self._task_text(self.tasks[name], stmt, top=True))
+            elif name is not None and name in self.async_defs:
                 self.report.add(
-                    line,
-                    f"async def {stmt.name.value}",
+                    self.line(stmt),
+                    f"async def {name}",
                     "todo",
                     "async Prefect tasks and flows are not converted",
                     "make it a plain def (graflow runs tasks on threads) and convert it again",
                 )
-                body.append(_with_todo(stmt, "async Prefect tasks/flows are not converted"))
-            elif _is_import(stmt):
-                body.append(stmt)
+                out.prepend(stmt, todo_comments("async Prefect tasks/flows are not converted"))
             else:
-                new = stmt.visit(rewriter)
-                if isinstance(new, cst.BaseStatement):
-                    body.append(self._flag_leftovers(stmt, new))
-        module = self.module.with_changes(body=body)
-        if rewriter.used_logging:
-            self.needs_logging = True
+                self._plain_statement(stmt, out)
         return _imports.finish(
-            module,
+            out,
             self.report,
-            self.positions,
             graflow_names=self.imports_needed,
-            original=self.module,
+            original="".join(self.lines.raw_lines),
             needs_logging=self.needs_logging,
             library=self.library,
         )
 
-    def top_statement(self, stmt: cst.BaseStatement) -> list[cst.BaseStatement] | None:
-        """A front end's own rewrite of a top-level statement (None: the default handling)."""
-        return None
+    def top_statement(self, stmt: cst.BaseStatement, out: Output) -> bool:
+        """A front end's own handling of a top-level statement (True: handled)."""
+        return False
 
-    def _flag_leftovers(
-        self, original: cst.BaseStatement, new: cst.BaseStatement
-    ) -> cst.BaseStatement:
-        """Top-level uses of a flow/task object that graflow does not have (serve, deploy...)."""
-        finder = _AttrFinder(set(self.flows) | set(self.tasks))
-        original.visit(finder)
-        if not finder.found:
-            return new
-        what = ", ".join(sorted(finder.found))
+    def _plain_statement(self, stmt: cst.BaseStatement, out: Output) -> None:
+        """A statement outside tasks and flows: expression rewrites, leftover Prefect APIs."""
+        if not self.touches(stmt):
+            return
+        text = out.original(stmt)
+        new = self.clean(text, strip_results=False)
+        if new != text:
+            out.set(stmt, new)
+        if not (self.flows or self.tasks):
+            return
+        if self._attr_re is None:
+            names = "|".join(re.escape(n) for n in [*self.flows, *self.tasks])
+            self._attr_re = re.compile(r"(?<![\w.])(" + names + r")\.([A-Za-z_]\w*)")
+        found = sorted(
+            {
+                f"{m.group(1)}.{m.group(2)}"
+                for m in self._attr_re.finditer(new)
+                if m.group(2) not in _ALLOWED_ATTRIBUTES
+            }
+        )
+        if not found:
+            return
+        what = ", ".join(found)
         self.report.add(
-            self.line(original),
+            self.line(stmt),
             what,
             "todo",
             "a Prefect flow/task API (deployments, serving, options) has no graflow counterpart",
             "deploy the workflow with a graflow bridge (e.g. "
             "graflow_prefect.to_prefect_flow) or call the runner function",
         )
-        return _with_todo(new, f"{what}: Prefect flow/task API with no graflow counterpart")
+        out.prepend(
+            stmt, todo_comments(f"{what}: Prefect flow/task API with no graflow counterpart")
+        )
 
-    def _task_statement(
-        self, task: TaskDef, fn: cst.FunctionDef, rewriter: _Rewriter
-    ) -> cst.BaseStatement:
-        new = fn.visit(rewriter)
-        assert isinstance(new, cst.FunctionDef)
+    def touches(self, stmt: cst.CSTNode) -> bool:
+        """Whether the rewrites can apply to the top-level ``stmt`` (checked on its text)."""
+        text = self.lines.segment(stmt)
+        if not text:
+            return True
+        if self._trigger is None:
+            names = [*self.lib_names, *self.lib_modules, *self.flows, *self.tasks]
+            self._trigger = (
+                re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+                if names
+                else re.compile(r"(?!x)x")
+            )
+        return self._trigger.search(text) is not None
+
+    def _task_text(self, task: TaskDef, fn: cst.FunctionDef, *, top: bool) -> str:
+        """The task's function with the graflow ``@task`` decorator (and TODO comments)."""
         self.imports_needed.add("task")
         self.report.count("task")
-        lines = call_lines("@task", [f"{k}={v}" for k, v in task.options], 0)
-        text = (
-            "\n".join(lines) + "\ndef _x(): pass\n" if task.options else "@task\ndef _x(): pass\n"
+        decorator = (
+            call_lines("@task", [f"{k}={v}" for k, v in task.options], 0)
+            if task.options
+            else ["@task"]
         )
-        dec = cst.parse_module(text).body[0]
-        assert isinstance(dec, cst.FunctionDef)
-        decorators = []
-        for d in new.decorators:
-            kind, _ = self.decorator_kind(d)
-            if kind == "task":
-                d = dec.decorators[0].with_changes(leading_lines=d.leading_lines)
-                for why in self.todo_options.get(task.name, []):
-                    d = d.with_changes(
-                        leading_lines=[
-                            *d.leading_lines,
-                            cst.EmptyLine(comment=cst.Comment(todo_comment(why))),
-                        ]
-                    )
-            decorators.append(d)
-        return new.with_changes(decorators=decorators)
+        todos = [c for why in self.todo_options.get(task.name, []) for c in todo_comments(why)]
+        kinds = [self.decorator_kind(d)[0] for d in fn.decorators]
+        raw = self.lines.raw_lines
+        nodes = self.lines.ast_nodes.get(id(fn)) if top else None
+        parts: list[str] = []
+        if nodes and isinstance(nodes[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node = nodes[0]
+            for kind, dec in zip(kinds, node.decorator_list, strict=False):
+                if kind == "task":
+                    parts += [line + "\n" for line in [*todos, *decorator]]
+                else:
+                    end = dec.end_lineno or dec.lineno
+                    parts.append("".join(raw[dec.lineno - 1 : end]))
+            body = "".join(raw[node.lineno - 1 : node.end_lineno])
+        else:
+            for kind, dec in zip(kinds, fn.decorators, strict=False):
+                if kind == "task":
+                    parts += [line + "\n" for line in [*todos, *decorator]]
+                else:
+                    parts.append(self.module.code_for_node(dec.with_changes(leading_lines=[])))
+            body = self.module.code_for_node(fn.with_changes(decorators=[], leading_lines=[]))
+        return "".join(parts) + self.clean(body, strip_results=False)
 
-    def _flow_statements(
-        self, flow: FlowDef, fn: cst.FunctionDef, rewriter: _Rewriter
-    ) -> list[cst.BaseStatement]:
-        if flow.plan is None:
+    def _flow_statement(self, flow: FlowDef, fn: cst.FunctionDef, out: Output) -> None:
+        text = self._flow_text(flow, fn)
+        if text is None:
             exc = flow.failure
             assert exc is not None
-            line = self.line(exc.node) or self.line(fn)
+            line = self.lines.line(exc.node, within=fn) or self.line(fn)
             self.report.add(line, exc.construct, "todo", exc.reason, exc.fix)
             self.report.add(
                 self.line(fn),
@@ -624,25 +670,48 @@ class _Converter:
                 "rewrite that part (see the other findings) and convert again, or "
                 "finish the flow by hand",
             )
-            new = fn.visit(rewriter)
-            assert isinstance(new, cst.FunctionDef)
-            return [_with_todo(new, f"flow not converted: {exc.reason} (line {line})")]
+            out.prepend(fn, todo_comments(f"flow not converted: {exc.reason} (line {line})"))
+            self._plain_statement(fn, out)
+            return
+        out.set(fn, text)
+
+    def _flow_text(self, flow: FlowDef, fn: cst.FunctionDef) -> str | None:
+        """The builder and runner functions of a converted flow (None: not converted)."""
+        if flow.plan is None:
+            return None
         for node, construct, sev, why, fix in flow.notes:
-            self.report.add(self.line(node) or self.line(fn), construct, sev, why, fix)
+            self.report.add(
+                self.lines.line(node, within=fn) or self.line(fn), construct, sev, why, fix
+            )
         self.report.count("flow")
         self.imports_needed |= flow.plan.imports
         code = flow.plan.render()
         if "logging.getLogger" in code:
             self.needs_logging = True
-        stmts: list[Any] = list(cst.parse_module(code + "\n").body)
-        lead = list(fn.leading_lines)
-        for dec in fn.decorators:
-            lead += list(dec.leading_lines)
         todos = [why for node, c, sev, why, fix in flow.notes if sev == "todo"]
-        for why in todos:
-            lead.append(cst.EmptyLine(comment=cst.Comment(todo_comment(why))))
-        stmts[0] = stmts[0].with_changes(leading_lines=lead)
-        return stmts
+        lead = [c for why in todos for c in todo_comments(why)]
+        return "".join(line + "\n" for line in lead) + code + "\n"
+
+
+_ALLOWED_ATTRIBUTES = {"func", "fn", "run", "__name__", "__doc__", "task_id", "__wrapped__"}
+
+
+#: ``.result()`` / ``.result(raise_on_failure=True, timeout=5)`` (keyword arguments only)
+_RESULT_CALL = re.compile(
+    r"\.result\(\s*(?:[A-Za-z_]\w*\s*=\s*[^(),]+(?:,\s*[A-Za-z_]\w*\s*=\s*[^(),]+)*\s*,?)?\s*\)"
+)
+
+
+def _stored_names(node: ast.stmt) -> set[str]:
+    """The names a top-level simple statement binds."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def _any(value: Any) -> Any:
@@ -672,67 +741,6 @@ def _is_import(stmt: cst.CSTNode) -> bool:
     )
 
 
-def _with_todo(stmt: Any, reason: str) -> Any:
-    comment = cst.EmptyLine(comment=cst.Comment(todo_comment(reason)))
-    if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
-        first = stmt.decorators[0]
-        decs = [
-            first.with_changes(leading_lines=[*first.leading_lines, comment]),
-            *stmt.decorators[1:],
-        ]
-        return stmt.with_changes(decorators=decs)
-    return stmt.with_changes(leading_lines=[*stmt.leading_lines, comment])
-
-
-class _AttrFinder(cst.CSTVisitor):
-    _ALLOWED = {"func", "fn", "run", "__name__", "__doc__", "task_id"}
-
-    def __init__(self, names: set[str]) -> None:
-        self.names = names
-        self.found: set[str] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if (
-            isinstance(node.value, cst.Name)
-            and node.value.value in self.names
-            and node.attr.value not in self._ALLOWED
-        ):
-            self.found.add(f"{node.value.value}.{node.attr.value}")
-
-
-class _Rewriter(cst.CSTTransformer):
-    """Expression-level rewrites everywhere: get_run_logger() and task.fn."""
-
-    def __init__(self, conv: _Converter, *, strip_results: bool = False) -> None:
-        self.conv = conv
-        self.strip_results = strip_results
-        self.used_logging = False
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        if (
-            self.strip_results
-            and isinstance(updated.func, cst.Attribute)
-            and updated.func.attr.value == "result"
-            and all(a.keyword is not None for a in updated.args)
-        ):
-            return updated.func.value
-        if self.conv.qualified(original.func) in _LOGGER and not original.args:
-            self.used_logging = True
-            return cst.parse_expression("logging.getLogger(__name__)")
-        return updated
-
-    def leave_Attribute(
-        self, original: cst.Attribute, updated: cst.Attribute
-    ) -> cst.BaseExpression:
-        if (
-            isinstance(updated.value, cst.Name)
-            and updated.value.value in self.conv.tasks
-            and updated.attr.value == "fn"
-        ):
-            return updated.with_changes(attr=cst.Name("func"))
-        return updated
-
-
 # ------------------------------------------------------------------------------------------
 # flow bodies
 # ------------------------------------------------------------------------------------------
@@ -749,6 +757,9 @@ class _Call:
 
 
 class _FlowPlanner:
+    #: the id of a fan-out node is the task's id plus this (Airflow: the task's own id)
+    map_suffix = "_map"
+
     def __init__(self, conv: _Converter, flow: FlowDef) -> None:
         self.conv = conv
         self.flow = flow
@@ -899,7 +910,9 @@ class _FlowPlanner:
                         "make the return the last statement of the flow",
                     )
                 self.flush_glue()
-                self.wp.return_expr = self.code(small.value) if small.value is not None else None
+                self.wp.return_expr = (
+                    self.conv.clean(self.code(small.value)) if small.value is not None else None
+                )
                 return
             if self._is_setup(stmt, small):
                 self.wp.setup.append(
@@ -1452,7 +1465,7 @@ class _FlowPlanner:
                 )
             kwargs = dict(bound[0])
             deps = self.wait_deps(waits, stmt)
-        node_id = self.wp.new_id(f"{task.task_id}_map")
+        node_id = self.wp.new_id(f"{task.task_id}{self.map_suffix}")
         kw = self.instance_kwargs(task, dict(kwargs), stmt)
         kw = f", {kw}" if kw else ""
         loop_target = target
@@ -1499,6 +1512,14 @@ class _FlowPlanner:
                 "workflow's next step, which may then see its first failure",
                 "avoid retries on mapped tasks or check the results downstream",
             )
+        self.note(
+            stmt,
+            f"{task.name} per item",
+            "info",
+            "one task per item is added when the workflow runs (next_task of a parallel "
+            f"group); the ids are {node_id}_0, {node_id}_1, ...",
+            "nothing to do; results reach later tasks as a list",
+        )
         self.conv.report.count("map")
         return node_id
 
@@ -1562,6 +1583,14 @@ class _FlowPlanner:
         node.comments = _comments(stmt)
         for name in assigned:
             self.wp.env[name] = Binding(node_id, "branch", key=name)
+        self.note(
+            stmt,
+            "if statement",
+            "info",
+            f"the if statement became the task {node_id!r}, which queues the chosen "
+            "branch's tasks with next_task when the workflow runs",
+            "nothing to do; the branch's tasks do not appear in the static graph",
+        )
         self.conv.report.count("branch")
 
     def _branch_lines(
