@@ -49,7 +49,6 @@ fixture re-reads the database settings, so runs still use the temporary database
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -278,20 +277,6 @@ def _value(state: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-
-
-@contextlib.contextmanager
 def airflow_environment(
     base_dir: str | Path | None = None, *, warm_up: bool = True
 ) -> Iterator[AirflowEnv]:
@@ -307,7 +292,9 @@ def airflow_environment(
     """
     home = Path(tempfile.mkdtemp(prefix="airflow-home-", dir=base_dir))
     env = AirflowEnv(home)
-    with _environ(env.env):
+    with pytest.MonkeyPatch.context() as patch:  # restores the environment afterwards
+        for name, value in env.env.items():
+            patch.setenv(name, value)
         env.setup(warm_up=warm_up)
         yield env
 
