@@ -58,7 +58,7 @@ def generate(lines: int = 1000) -> str:
             "",
             "",
             f'@flow(name="pipeline-{i}", log_prints=True)',
-            f'def pipeline_{i}(source: str = "s3://bucket/{i}", factor: int = 2, weight: float = 0.5):',
+            f'def pipeline_{i}(source: str = "s3://b/{i}", factor: int = 2, weight: float = 0.5):',
             "    logger = get_run_logger()",
             f"    raw = extract_{i}(source)",
             f"    left = transform_{i}.submit(raw, factor)",

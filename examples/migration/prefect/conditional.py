@@ -4,7 +4,7 @@ The branch depends on a task result (``report["ok"]``); both branches call tasks
 flow continues after the ``if`` with the branch's result.
 """
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 
 
 @task
@@ -35,9 +35,11 @@ def notify(message: str, channel: str = "#data") -> str:
 
 @flow(name="validate-and-publish")
 def validate_and_publish(batch_id: int = 1, limit: int = 100) -> str:
+    logger = get_run_logger()
     rows = load_batch(batch_id)
     report = validate(rows, limit)
     if report["ok"]:
+        logger.info("batch %s is valid", batch_id)
         outcome = publish(report["rows"])
     else:
         outcome = quarantine(report["bad"])

@@ -546,9 +546,9 @@ class _Converter:
                 )
                 out.prepend(stmt, todo_comments(f"@{what} is not converted"))
                 self._plain_statement(stmt, out)
-            elif name is not None and name in self.flows:
+            elif isinstance(stmt, cst.FunctionDef) and name in self.flows:
                 self._flow_statement(self.flows[name], stmt, out)
-            elif name is not None and name in self.tasks:
+            elif isinstance(stmt, cst.FunctionDef) and name in self.tasks:
                 out.set(stmt, self._task_text(self.tasks[name], stmt, top=True))
             elif name is not None and name in self.async_defs:
                 self.report.add(
@@ -639,12 +639,12 @@ class _Converter:
         parts: list[str] = []
         if nodes and isinstance(nodes[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
             node = nodes[0]
-            for kind, dec in zip(kinds, node.decorator_list, strict=False):
+            for kind, expr in zip(kinds, node.decorator_list, strict=False):
                 if kind == "task":
                     parts += [line + "\n" for line in [*todos, *decorator]]
                 else:
-                    end = dec.end_lineno or dec.lineno
-                    parts.append("".join(raw[dec.lineno - 1 : end]))
+                    end = expr.end_lineno or expr.lineno
+                    parts.append("".join(raw[expr.lineno - 1 : end]))
             body = "".join(raw[node.lineno - 1 : node.end_lineno])
         else:
             for kind, dec in zip(kinds, fn.decorators, strict=False):
@@ -1710,7 +1710,7 @@ class _FlowPlanner:
         if len(instances) == 1:
             target, text = instances[0]
             prefix = f'chosen["{target}"] = ctx.next_task' if target else "ctx.next_task"
-            out += call_lines(prefix, [text], 20)
+            out += call_lines(prefix, [text], 16)
         elif instances:
             self.wp.imports.add("parallel")
             out.append("tasks = [")

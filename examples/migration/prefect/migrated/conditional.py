@@ -4,6 +4,8 @@ The branch depends on a task result (``report["ok"]``); both branches call tasks
 flow continues after the ``if`` with the branch's result.
 """
 
+import logging
+
 from graflow_core import task, workflow
 
 
@@ -38,6 +40,7 @@ def build_validate_and_publish():
 
     Parameters (channel keys): batch_id, limit.
     """
+    logger = logging.getLogger(__name__)
     with workflow("validate-and-publish") as wf:
         load_batch_task = load_batch(task_id="load_batch")
 
@@ -47,14 +50,13 @@ def build_validate_and_publish():
             return validate.func(rows, limit)
 
         @task(id="branch", inject_context=True)
-        def branch_task(ctx):
+        def branch_task(ctx, batch_id):
             """Choose the tasks to run (was an if statement)."""
             report = ctx.get_result("validate")
             chosen = {}
             if report["ok"]:
-                chosen["outcome"] = ctx.next_task(
-                    publish(task_id="publish", rows=report["rows"]),
-                )
+                logger.info("batch %s is valid", batch_id)
+                chosen["outcome"] = ctx.next_task(publish(task_id="publish", rows=report["rows"]))
             else:
                 chosen["outcome"] = ctx.next_task(
                     quarantine(task_id="quarantine", bad=report["bad"]),
