@@ -73,6 +73,52 @@ def build_workflow() -> WorkflowContext:
     return wf
 
 
+@task
+def step(k: int = 0) -> int:
+    return k
+
+
+def build_large(n: int) -> WorkflowContext:
+    """About ``n`` tasks: blocks ``(a | b) >> c >> d >> e`` (best-effort groups) in a chain."""
+    with workflow("bench_large") as wf:
+        prev: Any = source
+        for i in range(0, n - 5, 5):
+            group = step(task_id=f"a{i}", k=i) | step(task_id=f"b{i}", k=i + 1)
+            group.with_execution(policy="best_effort")
+            prev = (
+                prev
+                >> group
+                >> step(task_id=f"c{i}", k=i)
+                >> step(task_id=f"d{i}")
+                >> step(task_id=f"e{i}")
+            )
+    return wf
+
+
+def render_times(n: int, rounds: int = 3) -> dict[str, Any]:
+    """Best-of-``rounds`` seconds to render a ~``n``-task workflow as a job and parse it back."""
+    from graflow_dagster import job_to_spec, to_dagster_job
+
+    from graflow_core.spec import build_spec
+
+    spec = build_spec(build_large(n))
+    render, parse = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        job = to_dagster_job(spec)
+        render.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        back = job_to_spec(job)
+        parse.append(time.perf_counter() - t0)
+        assert back == spec
+    return {
+        "render_tasks": len(spec.tasks),
+        "render_ops": len(job.graph.node_defs),
+        "render_s": round(min(render), 3),
+        "job_to_spec_s": round(min(parse), 3),
+    }
+
+
 # -- the hand-written Dagster job ----------------------------------------------------------------
 
 
@@ -113,6 +159,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--work", type=int, default=WORK)
+    parser.add_argument(
+        "--render", type=int, default=500, help="tasks of the render benchmark (0: skip)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "yes")
     os.environ.setdefault("GRAFLOW_SECRET_KEY", "dagster-bench-" + "0" * 40)
@@ -172,6 +221,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "cpu_ratio": round(med_cpu["bridged"] / med_cpu["hand_written"], 3),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+    if args.render:
+        out.update(render_times(args.render))
     print(json.dumps(out))
     return out
 
