@@ -205,11 +205,17 @@ def test_hosted_parts_are_one_op(dagster_instance: DagsterInstance) -> None:
 
 
 def test_default_params_and_run_config(dagster_memory_instance: DagsterInstance) -> None:
-    job = to_dagster_job(get_example("linear").build(), params={"n": 1})
+    job = to_dagster_job(get_example("linear").build(), params={"n": 1, "unit": "pcs"})
     result = job.execute_in_process(instance=dagster_memory_instance)
-    assert graflow_result(result, job).result == "4 items"
-    result = execute(job, dagster_memory_instance, {"n": 20})
-    assert graflow_result(result, job).result == "42 items"
+    assert graflow_result(result, job).result == "4 pcs"
+    result = execute(job, dagster_memory_instance, {"n": 20})  # overrides n, keeps unit
+    ran = graflow_result(result, job)
+    assert ran.result == "42 pcs"
+    assert ran.channel == {
+        "n": 20,
+        "unit": "pcs",
+        **{f"{k}.__result__": v for k, v in ran.results.items()},
+    }
 
 
 def test_large_values_travel_by_reference(

@@ -319,6 +319,8 @@ def _compute_fn(r: _Render, step: Step) -> Any:
 def _graflow_resource(params: Mapping[str, Any]) -> Any:
     from dagster import Field, Permissive, resource
 
+    defaults = dict(params)
+
     @resource(
         config_schema={
             "params": Field(
@@ -330,7 +332,8 @@ def _graflow_resource(params: Mapping[str, Any]) -> Any:
         description="settings of a graflow workflow run (params = initial channel)",
     )
     def graflow(init_context: Any) -> dict[str, Any]:
-        return {"params": dict(init_context.resource_config.get("params") or {})}
+        given = dict(init_context.resource_config.get("params") or {})
+        return {"params": {**defaults, **given}}  # a run's params override the defaults
 
     return graflow
 
@@ -566,17 +569,16 @@ def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None =
 
 def _run_params(run_result: Any, job: Any) -> dict[str, Any]:
     run_config = getattr(getattr(run_result, "dagster_run", None), "run_config", None) or {}
-    found = (((run_config.get("resources") or {}).get(RESOURCE_KEY) or {}).get("config") or {}).get(
+    given = (((run_config.get("resources") or {}).get(RESOURCE_KEY) or {}).get("config") or {}).get(
         "params"
     )
-    if found is not None:
-        return dict(found)
     resource = job.resource_defs.get(RESOURCE_KEY)
     schema = getattr(resource, "config_schema", None)
     try:
-        return dict(schema.as_field().default_value["params"])  # type: ignore[union-attr]
+        defaults = dict(schema.as_field().default_value["params"])  # type: ignore[union-attr]
     except Exception:
-        return {}
+        defaults = {}
+    return {**defaults, **dict(given or {})}
 
 
 # -- assets ------------------------------------------------------------------------------------
