@@ -69,13 +69,23 @@ class PlanRun:
 
     @property
     def error(self) -> BaseException | None:
-        """The error of a failed run: that of the failed step latest in plan order."""
+        """The error of a failed run, as the graflow engine would raise it.
+
+        That of the first failed step in plan order that no group absorbed (a member's failure
+        is the group's business: the group step raises ``ParallelGroupError`` when its policy
+        fails), so the run raises what a native run raises first.
+        """
         if self.ok:
             return None
-        for step in reversed(self.plan.steps):
-            if step.id in self.errors:
+        absorbed: set[str] = set()
+        for step in self.plan.steps:
+            if step.kind == "group" and self.states.get(step.id) in (SUCCESS, FAILED):
+                for _member, ids in step.members:
+                    absorbed.update(ids)
+        for step in self.plan.steps:
+            if step.id in self.errors and step.id not in absorbed:
                 return self.errors[step.id]
-        return None
+        return next(iter(self.errors.values()), None)
 
     def steps_in(self, state: str) -> list[str]:
         """The step ids that ended in ``state`` (``"success"``, ``"skipped"`` ...)."""

@@ -53,7 +53,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from graflow_core.exceptions import GraflowError
+from graflow_core.exceptions import GraphCompilationError
 from graflow_core.spec.capabilities import EMULATED, HOSTED, IGNORED, NATIVE, Capabilities
 from graflow_core.spec.model import GroupDef, PolicyDef, RetryDef, TaskDef, WorkflowSpec
 
@@ -105,8 +105,8 @@ STEP_CAPABILITIES = Capabilities(
 )
 
 
-class StepPlanError(GraflowError):
-    """A workflow cannot be planned as steps (no start node, unknown step id ...)."""
+class StepPlanError(GraphCompilationError):
+    """A workflow cannot be planned or run as steps (no start node, unknown step id ...)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,9 @@ class Step:
     policy: PolicyDef | None = None
     #: Group steps: ``(member id, step ids of that member's branch)`` in member order.
     members: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Group steps: ``(member id, every step of that member's branch)``, nested groups'
+    #: members included (what is dropped when the member fails).
+    member_steps: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Group steps: the upstream steps of the group itself (not of its members).
     group_upstream: tuple[str, ...] = ()
     #: Features this step hosts inline (``next_task``, ``next_iteration``, or for the
@@ -169,6 +172,7 @@ class Step:
             "index": self.index,
             "policy": None if self.policy is None else self.policy.to_dict(),
             "members": [[m, list(ids)] for m, ids in self.members],
+            "member_steps": [[m, list(ids)] for m, ids in self.member_steps],
             "group_upstream": list(self.group_upstream),
             "hosts": list(self.hosts),
             "node": self.node,
@@ -408,6 +412,7 @@ class _Planner:
                 members=tuple(
                     (m, tuple(i for i in ids if self._level(i, gd.id))) for m, ids in members
                 ),
+                member_steps=tuple(members),
                 group_upstream=upstream,
                 node=gd.id,
             )

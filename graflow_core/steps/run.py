@@ -126,9 +126,16 @@ def prepare(spec: Any, *, start_node: str | None = None) -> Prepared:
     plan = plan_steps(the_spec, start_node=start_node)
     wf = load_workflow(the_spec)
     objects: dict[str, Executable] = {}
+
+    def collect(obj: Executable) -> None:
+        objects.setdefault(obj.task_id, obj)
+        for member in getattr(obj, "tasks", ()):  # group members need not be graph nodes
+            collect(getattr(member, "leftmost", member))
+
     for node, obj in wf.graph._tasks.items():
         if obj is not None:
             objects[node] = obj
+            collect(obj)
     prepared = Prepared(the_spec, plan, wf, objects, spec)
     with _cache_lock:
         _cache[key] = prepared
@@ -433,12 +440,13 @@ def _run_group(
     now = time.time()
     results: dict[str, TaskResult] = {}
     dropped: list[str] = []
+    every = dict(step.member_steps)
     for member, ids in step.members:
         bad = [i for i in ids if i in failed]
         if bad:
             message = "; ".join(failed[i] for i in bad)
             results[member] = TaskResult(member, False, None, message, 0.0, now)
-            dropped.extend(ids)
+            dropped.extend(every.get(member, ids))
         else:
             results[member] = TaskResult(member, True, None, None, 0.0, now)
     kept = [outputs[u] for u in step.upstream if u in outputs and u not in set(dropped)]
@@ -452,8 +460,13 @@ def _run_group(
     join = TaskWrapper(step.id, evaluate_group_policy, register_to_context=False)
     graph = _graph_of(join)
     data = apply_state(inputs.params, state, vs)
+    # A group is not re-run by a retry (its members retry on their own); when the workflow's
+    # default policy gives the group node retries, a failing policy raises what natively ends
+    # them: RetryLimitExceededError.
+    default = prep.workflow.retry_policy
+    attempt = max(inputs.attempt, 1 + (default.max_retries if default is not None else 0))
     ctx, channel = _context(
-        prep, graph, step.id, run_id, (step.id,), inputs.attempt, plugins, data, frozenset()
+        prep, graph, step.id, run_id, (step.id,), attempt, plugins, data, frozenset()
     )
     before = dict(channel._data)
     prep.workflow.create_engine().execute(ctx)
