@@ -37,8 +37,10 @@ finished-looking parent only means "no step is running and none has failed".
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
+import queue
 import threading
 import time
 import traceback
@@ -114,19 +116,80 @@ class _RunState:
     users: int = 1
     children: dict[str, _Child] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    writer: _Writer | None = None
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        """Run a store write: on the run's writer thread, or now (synchronous tracking)."""
+        if self.writer is None:
+            fn(*args)
+        else:
+            self.writer.submit(fn, *args)
 
 
-# (workflow_run_id, task_id) -> (client, child run id) while the task's attempt runs; the
-# ``mlflow`` task type logs into it.
-_active_task_runs: dict[tuple[str, str], tuple[Any, str]] = {}
+class _Writer:
+    """Performs one workflow run's MLflow writes in order on a background thread.
+
+    Tasks then pay microseconds, not the store's milliseconds; the run's end waits until every
+    write is done (:meth:`close`), so a finished ``execute()`` has logged everything.
+    """
+
+    def __init__(self, on_error: Any) -> None:
+        self._queue: queue.SimpleQueue[tuple[Any, tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._on_error = on_error
+        self._thread = threading.Thread(target=self._loop, name="graflow-mlflow", daemon=True)
+        self._thread.start()
+        _writers.add(self)
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        self._queue.put((fn, args))
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, args = item
+            try:
+                fn(*args)
+            except Exception as exc:
+                self._on_error(exc)
+
+    def close(self) -> None:
+        """Wait until every submitted write is done, then stop the thread."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        _writers.discard(self)
+
+
+_writers: weakref.WeakSet[_Writer] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_writers() -> None:  # a process ending mid-run still logs what its tasks did
+    for writer in list(_writers):
+        writer.close()
+
+
+# (workflow_run_id, task_id) -> (client, child) while the task's attempt runs; the ``mlflow``
+# task type logs into it.
+_active_task_runs: dict[tuple[str, str], tuple[Any, _Child]] = {}
 # Root context -> the tracking instance that owns it (two instances never track one run twice).
 _owners: weakref.WeakKeyDictionary[Any, MlflowTracking] = weakref.WeakKeyDictionary()
 _owners_lock = threading.Lock()
 
 
 def active_task_run(context: Any, task_id: str) -> tuple[Any, str] | None:
-    """``(MlflowClient, run_id)`` of the child run of ``task_id`` if tracking is on, else None."""
-    return _active_task_runs.get((workflow_run_id(context), task_id))
+    """``(MlflowClient, run_id)`` of the child run of ``task_id`` if tracking is on, else None.
+
+    Waits until the tracking writer has created the child run.
+    """
+    active = _active_task_runs.get((workflow_run_id(context), task_id))
+    if active is None:
+        return None
+    client, child = active
+    child.created.wait(120)
+    return None if child.run_id is None else (client, child.run_id)
 
 
 class MlflowTracking:
@@ -145,7 +208,10 @@ class MlflowTracking:
         run_name: name of the parent run (default: the workflow's name).
         tags: extra tags on the parent run.
         artifact_location: artifact root of experiments this plugin creates.
-        strict: raise tracking errors instead of warning (:class:`TrackingWarning`).
+        asynchronous: write task runs on a background thread (default, unless ``strict``):
+            a task waits for no store write; the end of the workflow run waits for all.
+        strict: raise tracking errors instead of warning (:class:`TrackingWarning`); implies
+            synchronous writes.
 
     Use it for one run (``wf.execute(plugins=[MlflowTracking()])``), for every run of the
     process (:func:`enable`), or on workers without code (``GRAFLOW_MLFLOW=1``).
@@ -163,6 +229,7 @@ class MlflowTracking:
         run_name: str | None = None,
         tags: Mapping[str, Any] | None = None,
         artifact_location: str | None = None,
+        asynchronous: bool | None = None,
         strict: bool = False,
     ) -> None:
         import os
@@ -179,6 +246,7 @@ class MlflowTracking:
         self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
         self.artifact_location = artifact_location or os.environ.get(config.ARTIFACT_LOCATION_ENV)
         self.strict = strict
+        self.asynchronous = (not strict) if asynchronous is None else asynchronous
         self._lock = threading.Lock()
         self._runs: dict[str, _RunState] = {}
         self._client: MlflowClient | None = None
@@ -258,6 +326,8 @@ class MlflowTracking:
                         state.children[task_key] = _loaded_child(run)
                 if parent.info.status != "RUNNING":
                     client.update_run(state.parent_id, status="RUNNING")
+            if self.asynchronous:
+                state.writer = _Writer(self._report)
             self._runs[key] = state
 
     def _end_run(self, context: Any, status: str) -> None:
@@ -275,6 +345,14 @@ class MlflowTracking:
             del self._runs[key]
         for active in [k for k in _active_task_runs if k[0] == key]:
             _active_task_runs.pop(active, None)
+        duration = time.perf_counter() - state.started
+        try:
+            state.submit(self._finish_parent, state, status, duration)
+        finally:
+            if state.writer is not None:
+                state.writer.close()
+
+    def _finish_parent(self, state: _RunState, status: str, duration: float) -> None:
         from mlflow.entities import Metric, RunTag
 
         client = state.client
@@ -282,7 +360,6 @@ class MlflowTracking:
             status = self._derived_status(state, status)
             metrics = []
         else:
-            duration = time.perf_counter() - state.started
             metrics = [Metric("duration_seconds", duration, _now_ms(), 0)]
         tags = [RunTag(TAG_STATUS, status.lower())]
         client.log_batch(state.parent_id, metrics=metrics, tags=tags)
@@ -353,35 +430,25 @@ class MlflowTracking:
             new = child is None
             if child is None:
                 child = state.children[task_key] = _Child(run_id=None)
-        client = state.client
+            reopen = child.status in ("FINISHED", *_FAILED_STATES)
+            child.attempts += 1
+            child.status = "RUNNING"
+            child.started = time.perf_counter()
         if new:
-            try:
-                tags = {
-                    TAG_PARENT: state.parent_id,
-                    TAG_WORKFLOW_RUN_ID: state.key[:_MAX_TAG],
-                    TAG_TASK_ID: task_id,
-                    TAG_TASK_KEY: task_key,
-                }
-                task_type = getattr(task, "task_type", None)
-                if task_type:
-                    tags["graflow.task_type"] = str(task_type)
-                run = client.create_run(state.experiment_id, tags=tags, run_name=task_id)
-                child.run_id = run.info.run_id
-                params = self._input_params(task, context) if self.log_inputs else []
-                if params:
-                    client.log_batch(child.run_id, params=params)
-            finally:
-                child.created.set()
-        else:
-            child.created.wait(30)
-            if child.run_id is not None and child.status in ("FINISHED", *_FAILED_STATES):
-                client.update_run(child.run_id, status="RUNNING")  # terminated: reopen it
-        if child.run_id is None:
-            return
-        child.attempts += 1
-        child.status = "RUNNING"
-        child.started = time.perf_counter()
-        _active_task_runs[(state.key, task_id)] = (client, child.run_id)
+            tags = {
+                TAG_PARENT: state.parent_id,
+                TAG_WORKFLOW_RUN_ID: state.key[:_MAX_TAG],
+                TAG_TASK_ID: task_id,
+                TAG_TASK_KEY: task_key,
+            }
+            task_type = getattr(task, "task_type", None)
+            if task_type:
+                tags["graflow.task_type"] = str(task_type)
+            params = self._input_params(task, context) if self.log_inputs else []
+            state.submit(_create_child, state, child, task_id, tags, params)
+        elif reopen:
+            state.submit(_reopen_child, state, child)
+        _active_task_runs[(state.key, task_id)] = (state.client, child)
 
     def _end_task(
         self,
@@ -392,30 +459,25 @@ class MlflowTracking:
         final: bool,
     ) -> None:
         child = state.children.get(_task_key(task_id, context))
-        if child is None or child.run_id is None or child.status != "RUNNING":
+        if child is None or child.status != "RUNNING":
             return
-        from mlflow.entities import Metric, RunTag
-
         _active_task_runs.pop((state.key, task_id), None)
-        client = state.client
         duration = time.perf_counter() - child.started
-        attempt = child.attempts
-        metrics = [Metric("duration_seconds", duration, _now_ms(), attempt)]
-        tags = [RunTag(TAG_ATTEMPTS, str(attempt))]
         if error is None:
-            tags.append(RunTag(TAG_STATUS, "success"))
-            status = "FINISHED"
+            status, label, text = "FINISHED", "success", None
         else:
-            tags.append(RunTag(TAG_STATUS, "failed" if final else "retrying"))
-            tags.append(RunTag(TAG_ERROR, describe_error(error)[:_MAX_TAG]))
             status = "FAILED" if final else "RUNNING"
-        client.log_batch(child.run_id, metrics=metrics, tags=tags)
-        if error is not None and self.log_tracebacks:
-            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-            client.log_text(child.run_id, text, f"errors/attempt_{attempt}.txt")
-        if status != "RUNNING":
-            client.set_terminated(child.run_id, status)
+            label = "failed" if final else "retrying"
+            text = (
+                "".join(traceback.format_exception(type(error), error, error.__traceback__))
+                if self.log_tracebacks
+                else None
+            )
         child.status = status if error is None or final else "RETRYING"
+        error_text = None if error is None else describe_error(error)[:_MAX_TAG]
+        state.submit(
+            _finish_child, state, child, child.attempts, duration, status, label, error_text, text
+        )
 
     def _input_params(self, task: Any, context: Any) -> list[Any]:
         resolved = getattr(task, "resolved_inputs", None)
@@ -478,15 +540,18 @@ class MlflowTracking:
         except Exception as exc:
             if self.strict:
                 raise
-            if not self._warned:
-                self._warned = True
-                warnings.warn(
-                    f"graflow-mlflow could not log to {self.tracking_uri}: {describe_error(exc)} "
-                    "(the workflow goes on; further tracking errors of this plugin are not "
-                    "reported; MlflowTracking(strict=True) raises them)",
-                    TrackingWarning,
-                    stacklevel=3,
-                )
+            self._report(exc)
+
+    def _report(self, exc: BaseException) -> None:
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"graflow-mlflow could not log to {self.tracking_uri}: {describe_error(exc)} "
+                "(the workflow goes on; further tracking errors of this plugin are not "
+                "reported; MlflowTracking(strict=True) raises them)",
+                TrackingWarning,
+                stacklevel=3,
+            )
 
 
 class EnvMlflowTracking(MlflowTracking):
@@ -535,6 +600,52 @@ def is_enabled() -> bool:
     if manager.get_plugin(_ENABLED_NAME) is not None:
         return True
     return any(isinstance(p, MlflowTracking) for p in manager.get_plugins())
+
+
+# -- store writes of task runs (on the run's writer thread) ------------------------------------
+
+
+def _create_child(
+    state: _RunState, child: _Child, task_id: str, tags: dict[str, str], params: list[Any]
+) -> None:
+    try:
+        run = state.client.create_run(state.experiment_id, tags=tags, run_name=task_id)
+        child.run_id = run.info.run_id
+        if params:
+            state.client.log_batch(child.run_id, params=params)
+    finally:
+        child.created.set()
+
+
+def _reopen_child(state: _RunState, child: _Child) -> None:
+    if child.run_id is not None:
+        state.client.update_run(child.run_id, status="RUNNING")
+
+
+def _finish_child(
+    state: _RunState,
+    child: _Child,
+    attempt: int,
+    duration: float,
+    status: str,
+    label: str,
+    error: str | None,
+    traceback_text: str | None,
+) -> None:
+    if child.run_id is None:
+        return
+    from mlflow.entities import Metric, RunTag
+
+    client = state.client
+    tags = [RunTag(TAG_ATTEMPTS, str(attempt)), RunTag(TAG_STATUS, label)]
+    if error is not None:
+        tags.append(RunTag(TAG_ERROR, error))
+    metrics = [Metric("duration_seconds", duration, _now_ms(), attempt)]
+    client.log_batch(child.run_id, metrics=metrics, tags=tags)
+    if traceback_text is not None:
+        client.log_text(child.run_id, traceback_text, f"errors/attempt_{attempt}.txt")
+    if status != "RUNNING":
+        client.set_terminated(child.run_id, status)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -103,6 +103,7 @@ class _RunState:
     attempts: dict[str, int] = field(default_factory=dict)
     current: dict[str, _Attempt] = field(default_factory=dict)
     task_runs: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)  # written once, at the run's end
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -284,6 +285,7 @@ class WandbTracking:
         if run is None:
             return
         status = "failed" if failed else "running" if state.scope == "step" else "succeeded"
+        run.summary.update(state.summary)
         run.summary["graflow/status"] = status
         if state.scope != "step":
             run.summary["graflow/duration_seconds"] = time.perf_counter() - state.started
@@ -346,16 +348,18 @@ class WandbTracking:
             "graflow/duration_seconds": duration,
             f"task/{task_id}/duration_seconds": duration,
         }
+        summary = {f"task/{task_id}/status": status}
+        if error is not None:
+            summary[f"task/{task_id}/error"] = describe_error(error)[:4000]
         with state.lock:
             run.log(row)
-            run.summary[f"task/{task_id}/status"] = status
-            if error is not None:
-                run.summary[f"task/{task_id}/error"] = describe_error(error)[:4000]
+            state.summary.update(summary)
         if status != "retrying":
             _active_task_runs.pop((state.key, task_id), None)
             if self.per_task_runs:
                 with state.lock:
                     state.task_runs.pop(task_key, None)
+                run.summary.update(summary)
                 run.finish(exit_code=0 if error is None else 1)
 
     # -- plumbing ------------------------------------------------------------------------------
