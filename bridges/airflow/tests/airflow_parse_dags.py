@@ -38,8 +38,8 @@ def _double(x: int) -> int:
     return 2 * x
 
 
-def _greet(name: str, punctuation: str = "!") -> str:
-    return f"hello {name}{punctuation}"
+def _greet(name: str, punctuation: str = "!", templates_dict=None) -> str:
+    return f"hello {name}{punctuation}{templates_dict['suffix']}"
 
 
 def classic_dag(dag_id: str) -> Any:
@@ -54,7 +54,10 @@ def classic_dag(dag_id: str) -> Any:
         with TaskGroup("work") as work:
             double = PythonOperator(task_id="double", python_callable=_double, op_args=[21])
             greet = PythonOperator(
-                task_id="greet", python_callable=_greet, op_kwargs={"name": "{{ params.who }}"}
+                task_id="greet",
+                python_callable=_greet,
+                op_kwargs={"name": "{{ params.who }}"},
+                templates_dict={"suffix": "({{ params.who | upper }})"},
             )
         echo = BashOperator(task_id="echo", bash_command="echo {{ params.who }}-$((20 + 22))")
         join = PythonOperator(
@@ -145,4 +148,24 @@ def mapped_dag(dag_id: str) -> Any:
         PythonOperator.partial(task_id="classic_mapped", python_callable=_double).expand(
             op_args=[[1], [5]]
         )
+    return dag
+
+
+def mixed_dag(dag_id: str) -> Any:
+    """A hand-written DAG with a GraflowOperator task feeding a TaskFlow task."""
+    from airflow.sdk import DAG, task
+    from graflow_airflow import GraflowOperator
+
+    with DAG(dag_id, schedule=None) as dag:
+        inner = GraflowOperator(
+            task_id="inner",
+            workflow="airflow_operator_workflows:build_scale",
+            op_kwargs={"x": 7, "factor": 6},
+        )
+
+        @task
+        def consume(value: int) -> str:
+            return f"got {value}"
+
+        consume(inner.output)
     return dag

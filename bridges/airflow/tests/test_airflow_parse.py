@@ -41,7 +41,7 @@ def test_classic_operators_and_task_groups_give_the_same_results(airflow_env, da
     native, results, _, wf = _both(airflow_env, dags.classic_dag(dag_id))
     assert native.succeeded, native.task_states
     assert results == native.xcoms
-    assert results["join"] == "42+hello airflow!+airflow-42"
+    assert results["join"] == "42+hello airflow!(AIRFLOW)+airflow-42"
     assert "work.double" in wf.graph.nodes
     (item,) = wf.airflow_report.items
     assert (item.task_id, item.severity) == ("echo", "info")
@@ -188,3 +188,11 @@ def test_a_converted_dag_runs_inside_one_graflow_operator(airflow_env, dag_id):
     assert result.succeeded, result.task_states
     assert result.xcoms["legacy"] == "x:2:4:op"
     assert result.xcom("legacy", "graflow.result.stats") == {"total": 8, "count": 4}
+
+
+def test_a_graflow_operator_in_a_hand_written_dag_runs_through_execute(airflow_env, dag_id):
+    native, results, _, wf = _both(airflow_env, dags.mixed_dag(dag_id))
+    assert native.succeeded, native.task_states
+    assert results == native.xcoms == {"inner": 42, "consume": "got 42"}
+    assert not wf.airflow_report.rendered
+    assert [i.what for i in wf.airflow_report.items] == ["operator GraflowOperator"]

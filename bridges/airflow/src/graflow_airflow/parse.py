@@ -617,6 +617,9 @@ class _Converter:
         if kind == "mapped":
             return self._run_mapped(tctx, node)
         context = _context(self.dag, op, tctx)
+        templates = getattr(op, "templates_dict", None)
+        if templates:
+            context["templates_dict"] = self._resolve(dict(templates), op, context, context["ti"])
         if kind in ("python", "short_circuit") or (
             kind == "branch" and hasattr(op, "python_callable")
         ):
@@ -704,12 +707,17 @@ def _no_op() -> None:
 
 
 def _is_rendered(dag: Any) -> bool:
+    """True for a DAG made by ``to_airflow_dag``: only step operators, or one hosting operator.
+
+    A DAG that mixes them with hand-written tasks is converted task by task (the graflow
+    operators then run through ``execute(context)`` like any other operator).
+    """
     from graflow_airflow.render import GraflowTaskOperator
 
-    return any(
-        isinstance(t, GraflowTaskOperator) or getattr(t, "graflow_spec", None) is not None
-        for t in dag.tasks
-    )
+    tasks = list(dag.tasks)
+    if tasks and all(isinstance(t, GraflowTaskOperator) for t in tasks):
+        return True
+    return len(tasks) == 1 and getattr(tasks[0], "graflow_spec", None) is not None
 
 
 def from_airflow_dag(dag: Any, *, strict: bool = False, warn: bool = True) -> WorkflowContext:
