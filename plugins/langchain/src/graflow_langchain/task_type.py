@@ -82,6 +82,19 @@ def set_run_config(context: Any, config: Any) -> None:
     _run_configs[context] = config
 
 
+_helpers: tuple[Any, Any] | None = None
+
+
+def _config_helpers() -> tuple[Any, Any]:
+    """LangChain's ``merge_configs`` and ``var_child_runnable_config`` (imported once)."""
+    global _helpers
+    if _helpers is None:
+        from langchain_core.runnables.config import merge_configs, var_child_runnable_config
+
+        _helpers = (merge_configs, var_child_runnable_config)
+    return _helpers
+
+
 def _run_config_of(context: Any) -> Any:
     while context is not None and _run_configs:
         found = _run_configs.get(context)
@@ -228,8 +241,7 @@ class RunnableTask:
     def runnable_config(self, task_id: str, context: Any) -> Any:
         """The ``RunnableConfig``: the task's ``config`` option, ``max_concurrency`` and graflow
         metadata, merged into the inherited one (callbacks of the enclosing run) if any."""
-        from langchain_core.runnables.config import merge_configs, var_child_runnable_config
-
+        merge_configs, child_config = _config_helpers()
         own: dict[str, Any] = dict(self.options.get("config") or {})
         metadata = dict(own.get("metadata") or {})
         metadata.setdefault("graflow_task_id", task_id)
@@ -238,9 +250,9 @@ class RunnableTask:
         own["metadata"] = metadata
         if self.options.get("max_concurrency") is not None:
             own["max_concurrency"] = self.options["max_concurrency"]
-        inherited = var_child_runnable_config.get() or _run_config_of(context)
+        inherited = child_config.get() or _run_config_of(context)
         # invoke() would let our keys replace the inherited ones: merge tags and metadata here.
-        return merge_configs(inherited, own) if inherited else own  # type: ignore[arg-type]
+        return merge_configs(inherited, own) if inherited else own
 
     # -- input assembly --------------------------------------------------------------------------
 
