@@ -313,3 +313,19 @@ def test_goto_to_a_new_task_skips_static_successors(
     assert ran.skipped == ["after_jump"]
     skipped = events(dagster_memory_instance, result.run_id, DagsterEventType.STEP_SKIPPED)
     assert skipped == ["after_jump"]
+
+
+def test_plugins_see_every_op_as_a_step_run(dagster_memory_instance: DagsterInstance) -> None:
+    from graflow_core.plugins import hookimpl
+
+    seen: list[tuple[str, str, str]] = []
+
+    class Recorder:
+        @hookimpl
+        def task_end(self, task: Any, task_id: str, context: Any, result: Any) -> None:
+            seen.append((task_id, context.workflow_run_id, context.run_scope))
+
+    job = to_dagster_job(get_example("linear").build(), plugins=[Recorder()])
+    result = execute(job, dagster_memory_instance, {"n": 1})
+    assert result.success
+    assert seen == [(t, result.run_id, "step") for t in ("load", "transform", "report")]

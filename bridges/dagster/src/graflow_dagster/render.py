@@ -126,6 +126,7 @@ class _Render:
     inline_max: int | None
     start_node: str | None
     op_tags: dict[str, str] = field(default_factory=dict)
+    plugins: tuple[object, ...] = ()
 
 
 def _retry_policy(step: Step) -> Any:
@@ -280,6 +281,7 @@ def _compute_fn(r: _Render, step: Step) -> Any:
                 store=r.store,
                 inline_max=r.inline_max,
                 start_node=r.start_node,
+                plugins=r.plugins,
             )
         except StepSkipped as exc:
             context.log.info(f"graflow: {exc}")
@@ -382,6 +384,7 @@ def to_dagster_job(
     store: str | None = None,
     inline_max: int | None = None,
     resource_defs: Mapping[str, Any] | None = None,
+    plugins: Sequence[object] = (),
     check: bool = True,
 ) -> Any:
     """A :class:`dagster.JobDefinition` running ``workflow_or_spec`` one op per graflow step.
@@ -401,6 +404,8 @@ def to_dagster_job(
             every op process; default ``GRAFLOW_STEP_STORE`` or a temp directory).
         inline_max: values larger than this many bytes go to the store.
         resource_defs: more resources for the job.
+        plugins: graflow hook implementations for every op's run (``run_step(plugins=...)``);
+            they must exist in each op's process (define them where the job is defined).
         check: run :func:`graflow_core.spec.preflight` for the ``dagster`` target first and
             raise :class:`~graflow_core.spec.PreflightError` on errors.
 
@@ -436,6 +441,7 @@ def to_dagster_job(
         inline_max=inline_max,
         start_node=start,
         op_tags={str(k): str(v) for k, v in (op_tags or {}).items()},
+        plugins=tuple(plugins),
     )
     ops = []
     deps: dict[str, dict[str, Any]] = {}
