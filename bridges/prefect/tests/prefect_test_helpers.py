@@ -9,46 +9,32 @@ from graflow_core.core.decorators import task
 from graflow_core.core.retry import RetryPolicy
 from graflow_core.core.task import ParallelGroup
 from graflow_core.core.workflow import WorkflowContext, workflow
-from graflow_core.plugins import hookimpl
 from graflow_core.testing.catalog import channel_dict
+from graflow_core.testing.hooks import HookRecorder
 
 
-class Capture:
-    """Run plugin recording the final channel, the context and the retry hooks of one run."""
+class Capture(HookRecorder):
+    """Records every hook call of a run (core's HookRecorder) and reads back what tests check."""
 
-    def __init__(self) -> None:
-        self.channel: dict[str, Any] | None = None
-        self.context: Any = None
-        self.retries: list[tuple[str, int, float]] = []
-        self.failures: list[tuple[str, bool]] = []
+    @property
+    def context(self) -> Any:
+        """The run's ExecutionContext (from workflow_end or workflow_failure)."""
+        ends = self.get_calls("workflow_end") or self.get_calls("workflow_failure")
+        return ends[-1]["context"] if ends else None
 
-    @hookimpl
-    def workflow_end(self, context: Any, workflow_name: str, result: Any) -> None:
-        self.channel = channel_dict(context)
-        self.context = context
+    @property
+    def channel(self) -> dict[str, Any] | None:
+        """The final channel of the run as a dict."""
+        context = self.context
+        return None if context is None else channel_dict(context)
 
-    @hookimpl
-    def workflow_failure(self, context: Any, workflow_name: str, error: BaseException) -> None:
-        self.channel = channel_dict(context)
-        self.context = context
+    @property
+    def retries(self) -> list[tuple[str, int, float]]:
+        return [(c["task_id"], c["attempt"], c["delay"]) for c in self.get_calls("task_retry")]
 
-    @hookimpl
-    def task_retry(
-        self,
-        task: Any,
-        task_id: str,
-        context: Any,
-        error: BaseException,
-        attempt: int,
-        delay: float,
-    ) -> None:
-        self.retries.append((task_id, attempt, delay))
-
-    @hookimpl
-    def task_failure(
-        self, task: Any, task_id: str, context: Any, error: BaseException, final: bool
-    ) -> None:
-        self.failures.append((task_id, final))
+    @property
+    def failures(self) -> list[tuple[str, bool]]:
+        return [(c["task_id"], c["final"]) for c in self.get_calls("task_failure")]
 
 
 class HelperError(Exception):
