@@ -142,6 +142,24 @@ def test_goto_branch_skips_the_successors_not_taken(airflow_env, amount, taken, 
     assert {t for t, s in run.task_states.items() if s == "skipped"} == skipped
 
 
+def test_dag_params_are_defaults_of_the_run_parameters(airflow_env):
+    from airflow.sdk import Param
+    from graflow_airflow import to_airflow_dag
+
+    example = get_example("linear")
+    dag = to_airflow_dag(
+        example.build(),
+        dag_id="render_params",
+        params={"n": Param(1, type="integer"), "unit": "boxes"},
+    )
+    # (the default run first: in-process dag.test() keeps a run's conf in the task's params)
+    default = airflow_env.run_dag(dag)
+    assert default.succeeded, default.task_states
+    assert default.xcoms["report"] == "4 boxes"
+    run = airflow_env.run_dag(dag, conf={"n": 20})
+    assert run.xcoms["report"] == "42 boxes"
+
+
 def test_retry_is_airflows_retry(airflow_env, tmp_path):
     """flaky_fetch fails on its first attempt: Airflow retries it (try 2), graflow does not."""
     from graflow_airflow import to_airflow_dag

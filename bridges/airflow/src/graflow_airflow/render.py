@@ -129,8 +129,7 @@ class GraflowTaskOperator(BaseOperator):
         from graflow_core.steps import StepInputs
 
         ti = context["ti"]
-        dag_run = context.get("dag_run")
-        params = dict(getattr(dag_run, "conf", None) or {})
+        params = run_parameters(context)
         upstream: dict[str, Any] = {}
         missing: dict[str, str] = {}
         task_of = self.graflow_options.get("step_task_ids", {})
@@ -215,6 +214,17 @@ class GraflowBranchTaskOperator(GraflowTaskOperator, BranchMixIn):
         else:
             chosen = [step_tasks.get(s, s) for s in follow]
         self.do_branch(context, chosen)
+
+
+def run_parameters(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's parameters (graflow's initial channel): the DAG's ``params`` (their defaults),
+    overridden by the DAG run's ``conf``."""
+    params = context.get("params") or {}
+    values = {key: params[key] for key in params}
+    conf = getattr(context.get("dag_run"), "conf", None)
+    if conf:
+        values.update(conf)
+    return values
 
 
 def _task_states(ti: Any, context: Any, task_ids: list[str]) -> dict[str, str]:
