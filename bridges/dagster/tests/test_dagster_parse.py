@@ -219,3 +219,18 @@ def test_compat_refuses_too_old_dagster(monkeypatch: pytest.MonkeyPatch) -> None
         _compat.check_version()
     monkeypatch.setattr(_compat, "DAGSTER_VERSION", (1, 13, 29))
     _compat.check_version()
+
+
+@pytest.mark.parametrize("job_def", [jobs.numbers_job, jobs.branching_job], ids=lambda j: j.name)
+def test_handwritten_job_through_graflow_and_back_to_dagster(
+    job_def: Any, dagster_memory_instance: DagsterInstance
+) -> None:
+    """Dagster job -> graflow spec (by reference) -> a graflow-rendered Dagster job: same values."""
+    from graflow_dagster import graflow_result, to_dagster_job
+
+    original = job_def.execute_in_process(instance=dagster_memory_instance)
+    spec = handwritten_spec(job_def, reference=f"dagster_handwritten_jobs:{job_def.name}")
+    rendered = to_dagster_job(spec)
+    result = rendered.execute_in_process(instance=dagster_memory_instance)
+    assert result.success
+    assert graflow_result(result, rendered, {}).results == _dagster_outputs(original, job_def)

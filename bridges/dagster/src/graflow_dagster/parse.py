@@ -500,12 +500,24 @@ def _has_config_param(op_def: Any) -> bool:
 
 def _follow_produced(ctx: Any, job: Any, info: _Node, produced: Mapping[str, Any]) -> None:
     """Skip the downstream ops that read an output this op did not produce (Dagster's skip)."""
+    from graflow_core.core.task import Task
+
     if all(o in produced for o in info.outputs):
         return
-    graph = ctx.execution_context.graph
+    execution = ctx.execution_context
+    graph = execution.graph
+    followed = False
     for down, outs in info.downstream.items():
         if all(o in produced for o in outs):
-            ctx.next_task(graph.get_node(down), goto=True)
-    if not any(all(o in produced for o in outs) for outs in info.downstream.values()):
-        # nothing downstream runs: an empty goto (no successor queued)
-        ctx.execution_context.goto_called = True
+            # in a step run (graflow-dagster/airflow ops) the successor is not in this graph:
+            # a stand-in with its id is enough, the jump is by id
+            target = graph.get_node(down) if graph.has_node(down) else Task(down, False)
+            ctx.next_task(target, goto=True)
+            followed = True
+    if followed:
+        return
+    if getattr(execution, "run_scope", "workflow") == "step":
+        # no successor runs: a jump to a new no-op task tells the step runtime so
+        ctx.next_task(Task(f"{info.name}__no_outputs", False), goto=True)
+    else:
+        execution.goto_called = True  # natively: skip every static successor
