@@ -6,6 +6,7 @@ import pytest
 from graflow_prefect import retry_delays, to_prefect_flow, workflow_parameters
 from graflow_prefect._compat import task_options
 from prefect import Flow
+from prefect.task_runners import ProcessPoolTaskRunner
 from prefect_test_helpers import (
     Capture,
     HelperError,
@@ -66,6 +67,10 @@ def test_retries_are_prefect_retries_and_the_core_does_not_retry_again(prefect_s
         ]
     )
     assert capture.failures == native.failures
+    # the whole hook sequence is the native one (execute_task is where the host sits)
+    assert [c.label for c in capture.calls if c.name != "execute_task"] == [
+        c.label for c in native.calls if c.name != "execute_task"
+    ]
     # ONE task run, four attempts, by Prefect
     runs = prefect_server.task_runs(state.state_details.flow_run_id, expected=1)
     assert [(r.name, r.run_count, r.state_type) for r in runs] == [("always_fails", 4, "FAILED")]
@@ -114,6 +119,8 @@ def test_workflow_parameters_and_bad_names() -> None:
         to_prefect_flow(42)
     with pytest.raises(ConfigError, match="not a WorkflowContext"):
         to_prefect_flow(lambda: "nope")
+    with pytest.raises(ConfigError, match="use a ThreadPoolTaskRunner"):
+        to_prefect_flow(build_linear, task_runner=ProcessPoolTaskRunner())
 
 
 def test_retry_policy_to_prefect_options() -> None:

@@ -219,6 +219,17 @@ def _check_parameter_name(name: str, flow_name: str) -> None:
         )
 
 
+def _check_task_runner(task_runner: Any, flow_name: str) -> None:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    if not isinstance(task_runner, ThreadPoolTaskRunner):
+        raise ConfigError(
+            f"Flow '{flow_name}': task_runner {type(task_runner).__name__} does not run tasks in "
+            "the flow's process. A bridged flow's tasks share the engine's in-process channel, "
+            "so use a ThreadPoolTaskRunner (any max_workers)."
+        )
+
+
 def _flow_function_name(name: str) -> str:
     ident = re.sub(r"\W", "_", name).strip("_") or "graflow_flow"
     if ident[0].isdigit() or keyword.iskeyword(ident):
@@ -567,6 +578,7 @@ def to_prefect_flow(
         graflow_flow.__module__ = caller
     options: dict[str, Any] = dict(flow_options)
     if task_runner is not None:
+        _check_task_runner(task_runner, flow_name)
         options["task_runner"] = task_runner
     if version is None and source.spec is not None:
         version = source.spec.version
