@@ -258,3 +258,32 @@ def test_interrupted_run_leaves_no_running_task(registry) -> None:
         )
         == 1
     )
+
+
+def test_openmetrics_when_prometheus_asks_for_it(served) -> None:
+    import urllib.request
+
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
+
+    with workflow("om") as wf:
+
+        @task
+        def only() -> int:
+            return 1
+
+    wf.execute(plugins=[served])
+    request = urllib.request.Request(
+        f"{served.server.url}/metrics",
+        headers={"Accept": "application/openmetrics-text; version=1.0.0; charset=utf-8"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+        text = response.read().decode()
+    assert text.rstrip().endswith("# EOF")
+    totals = {
+        (s.labels["task"], s.labels["status"]): s.value
+        for family in parse_om(text)
+        for s in family.samples
+        if s.name == "graflow_tasks_total"
+    }
+    assert totals[("only", "success")] == 1

@@ -117,14 +117,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, "text/plain; charset=utf-8", b"not found: try /metrics or /health\n")
 
     def _metrics(self) -> None:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from prometheus_client.exposition import choose_encoder
 
+        # Prometheus asks for OpenMetrics in its Accept header; curl gets the text format.
+        encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
         try:
-            body = generate_latest(self.registry)
+            body = encoder(self.registry)
         except Exception as exc:  # a broken custom collector: say so instead of hanging up
             self._send(500, "text/plain; charset=utf-8", f"{type(exc).__name__}: {exc}\n".encode())
             return
-        self._send(200, CONTENT_TYPE_LATEST, body)
+        self._send(200, content_type, body)
 
     def _health(self) -> None:
         report = health_report()
