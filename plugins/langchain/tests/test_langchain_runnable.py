@@ -238,3 +238,38 @@ def test_run_config_reaches_langchain_tasks_in_parallel_members() -> None:
 
     config = {"configurable": {"user": "ada"}, "tags": ["t1"]}
     assert WorkflowRunnable(wf).invoke("x", config) == ["x:ada:t1", "x:ada:t1"]
+
+
+def test_a_workflow_runnable_as_a_task_of_another_workflow() -> None:
+    recorder = ChainRecorder()
+
+    with workflow("inner") as inner:
+
+        @task
+        def double(input: int) -> int:
+            return input * 2
+
+        @task
+        def plus_one(double: int) -> int:
+            return double + 1
+
+        double >> plus_one
+
+    with workflow("outer") as outer:
+
+        @task
+        def seed() -> int:
+            return 20
+
+        sub = langchain_task(WorkflowRunnable(inner), id="sub")
+
+        @task
+        def done(sub: int) -> str:
+            return f"got {sub}"
+
+        seed >> sub >> done
+
+    assert WorkflowRunnable(outer).invoke(None, {"callbacks": [recorder]}) == "got 41"
+    assert recorder.parent_name(recorder.run("inner")) == "sub"
+    assert recorder.children(recorder.run("inner")) == ["double", "plus_one"]
+    assert recorder.children(recorder.run("outer")) == ["seed", "sub", "done"]
