@@ -15,9 +15,17 @@ except ImportError:  # pragma: no cover - older layouts
         AirflowSkipException,
     )
 
+try:  # the Task SDK's branching mix-in (what BranchPythonOperator uses)
+    from airflow.sdk.bases.branch import BranchMixIn
+except ImportError:  # pragma: no cover - the standard provider's copy
+    from airflow.providers.standard.operators.branch import (  # type: ignore[assignment]
+        BranchMixIn,
+    )
+
 __all__ = [
     "AirflowFailException",
     "AirflowSkipException",
+    "BranchMixIn",
     "backoff_factor_from",
     "exponential_backoff_argument",
 ]

@@ -45,8 +45,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, BaseOperator, TaskGroup
-from airflow.sdk.bases.branch import BranchMixIn
 
+from graflow_airflow._compat import BranchMixIn
 from graflow_core.exceptions import ConfigError
 
 if TYPE_CHECKING:
