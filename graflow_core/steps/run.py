@@ -23,8 +23,9 @@ a group whose policy fails raises ``ParallelGroupError``. :class:`StepSkipped` m
 orchestrator should mark the step skipped (a group whose own upstream was skipped);
 :class:`UpstreamFailed` that it cannot run because an upstream step failed.
 
-Runs of one process share the loaded workflow's task objects: call ``run_step`` from one
-thread at a time per process (as Airflow workers and Dagster's executors do).
+Runs of one process share the loaded workflow's task objects, so step runs of one workflow are
+serialised by a per-workflow lock (Airflow workers and Dagster's executors run one step per
+process or one at a time anyway).
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from graflow_core.channels.memory_channel import MemoryChannel
+from graflow_core.core import hooks as _hooks
 from graflow_core.core.context import ExecutionContext
 from graflow_core.core.retry import RetryController
 from graflow_core.exceptions import GraflowError, GraflowRuntimeError
@@ -45,7 +47,7 @@ from graflow_core.steps.payload.state import (
     apply_state,
     merge_states,
 )
-from graflow_core.steps.payload.values import DELETED, ValueStore, value_store
+from graflow_core.steps.payload.values import DELETED, StepPayloadError, ValueStore, value_store
 from graflow_core.steps.plan import Step, StepPlan, StepPlanError, follow_steps, plan_steps
 
 if TYPE_CHECKING:
@@ -75,6 +77,8 @@ class Prepared:
     workflow: WorkflowContext
     objects: dict[str, Executable]
     source: Any = None  # keeps the cache key's object alive
+    #: Step runs share the loaded task objects: one at a time per process.
+    lock: Any = field(default_factory=threading.RLock, repr=False)
 
 
 _cache: dict[Any, Prepared] = {}
@@ -191,7 +195,8 @@ class _OneAttempt(RetryController):
 class _StepContext(ExecutionContext):
     """Intercepts jumps to static nodes this step does not run; ignores checkpoint requests."""
 
-    _outside: frozenset[str] = frozenset()
+    _static: Mapping[str, Any] = {}
+    _own: frozenset[str] = frozenset()
     _jumps: list[str]
     _goto_new = False
     _terminated = False
@@ -201,9 +206,12 @@ class _StepContext(ExecutionContext):
 
         target = executable.leftmost if isinstance(executable, SequentialTask) else executable
         task_id = target.task_id
-        if task_id in self._outside:
+        if task_id in self._static and task_id not in self._own:
             self._jumps.append(task_id)
             self.goto_called = True
+            hooks = _hooks.hooks_for(self)
+            if hooks is not None and hooks.dynamic_task_added is not None:
+                hooks.dynamic_task_added(task=target, task_id=task_id, context=self, goto=goto)
             return task_id
         if goto:
             self._goto_new = True
@@ -242,12 +250,14 @@ def _context(
     attempt: int,
     plugins: Sequence[object],
     data: Mapping[str, Any],
-    outside: frozenset[str],
+    intercept: bool,
 ) -> tuple[_StepContext, _RecordingChannel]:
     ctx = cast("_StepContext", _StepContext.create(graph, start, workflow_run_id=run_id))
     ctx.run_scope = "step"
     ctx._jumps = []
-    ctx._outside = outside
+    if intercept:  # jumps to static nodes this step does not run are branch decisions
+        ctx._static = prep.objects
+        ctx._own = frozenset(own)
     wf = prep.workflow
     ctx.workflow_name = wf.name
     ctx.workflow_version = wf.version
@@ -351,11 +361,20 @@ def run_step(
     vs = value_store(store, inline_max=inline_max)
     outputs = inputs.outputs(vs)
     if step.kind == "group":
-        return _run_group(prep, step, inputs, outputs, vs, workflow_run_id, plugins)
+        with prep.lock:
+            return _run_group(prep, step, inputs, outputs, vs, workflow_run_id, plugins)
     if step.trigger == "all_success":
         _check_trigger(step, step.upstream, inputs)
-    state = merge_states(outputs[u] for u in step.upstream if u in outputs)
-    return _run_tasks(prep, step, inputs, state, vs, workflow_run_id, plugins)
+    missing = [u for u in step.upstream if u not in outputs]
+    if missing:
+        raise StepPayloadError(
+            f"Step '{step.id}' got no output of its upstream step(s) {', '.join(missing)}: pass "
+            "every upstream step's StepOutput payload in StepInputs.upstream (or name the step "
+            "in StepInputs.failed / StepInputs.skipped)"
+        )
+    state = merge_states(outputs[u] for u in step.upstream)
+    with prep.lock:
+        return _run_tasks(prep, step, inputs, state, vs, workflow_run_id, plugins)
 
 
 def _run_tasks(
@@ -372,15 +391,15 @@ def _run_tasks(
         nodes = list(prep.spec.nodes)
         start = prep.plan.start
         own: Sequence[str] = ()
-        outside: frozenset[str] = frozenset()
     else:
         nodes = list(step.task_ids)
         start = step.task_ids[0]
         own = step.task_ids
-        outside = frozenset(n for n in prep.objects if n not in set(step.task_ids))
     data = apply_state(inputs.params, state, vs)
     graph = _graph(prep, nodes, edges=whole)
-    ctx, channel = _context(prep, graph, start, run_id, own, inputs.attempt, plugins, data, outside)
+    ctx, channel = _context(
+        prep, graph, start, run_id, own, inputs.attempt, plugins, data, not whole
+    )
     before = dict(channel._data)
     engine = prep.workflow.create_engine()
     result = engine.execute(ctx)
@@ -465,9 +484,7 @@ def _run_group(
     # them: RetryLimitExceededError.
     default = prep.workflow.retry_policy
     attempt = max(inputs.attempt, 1 + (default.max_retries if default is not None else 0))
-    ctx, channel = _context(
-        prep, graph, step.id, run_id, (step.id,), attempt, plugins, data, frozenset()
-    )
+    ctx, channel = _context(prep, graph, step.id, run_id, (step.id,), attempt, plugins, data, False)
     before = dict(channel._data)
     prep.workflow.create_engine().execute(ctx)
     entries, own_keys = _own_entries(step, before, channel, vs, run_id)

@@ -94,3 +94,16 @@ def build_branch_to_group():
         choose_group >> group >> leaf(task_id="after")
         choose_group >> leaf(task_id="other")
     return wf
+
+
+@task(inject_context=True)
+def goto_new(ctx: Any) -> str:
+    """Jumps to a task that is not in the graph: it runs here, the successors are skipped."""
+    ctx.next_task(leaf(task_id="fresh"), goto=True)
+    return "jumped"
+
+
+def build_goto_new():
+    with workflow("steps_goto_new") as wf:
+        goto_new >> leaf(task_id="after_goto")
+    return wf

@@ -15,6 +15,7 @@ from graflow_core.steps import (
     HOSTED_STEP_ID,
     STEP_CAPABILITIES,
     StepInputs,
+    StepPayloadError,
     StepPlanError,
     StepSkipped,
     UpstreamFailed,
@@ -75,11 +76,15 @@ def test_unknown_step_ids_and_references_are_named():
 
 def test_one_attempt_per_call_and_the_last_attempt_ends_like_natively():
     ref = "step_test_tasks:build_always_fails"
+    big = run_step(ref, "make_big", StepInputs({"size": 1}), workflow_run_id="r")
+    ups = {"make_big": big.to_payload()}
     with pytest.raises(GraflowRuntimeError, match="attempt 1 of always_fails") as first:
-        run_step(ref, "always_fails", StepInputs({"size": 1}), workflow_run_id="r")
+        run_step(ref, "always_fails", StepInputs({"size": 1}, ups), workflow_run_id="r")
     assert not isinstance(first.value, RetryLimitExceededError)
     with pytest.raises(RetryLimitExceededError, match="always_fails"):
-        run_step(ref, "always_fails", StepInputs({"size": 1}, attempt=3), workflow_run_id="r")
+        run_step(ref, "always_fails", StepInputs({"size": 1}, ups, attempt=3), workflow_run_id="r")
+    with pytest.raises(StepPayloadError, match="no output of its upstream step\\(s\\) make_big"):
+        run_step(ref, "always_fails", StepInputs({"size": 1}), workflow_run_id="r")
     # natively the same error ends the run
     with pytest.raises(RetryLimitExceededError):
         tt.build_always_fails().execute(initial_channel={"size": 1})
@@ -244,3 +249,17 @@ def test_importing_graflow_core_does_not_import_the_step_runtime():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["[]", "[]"]
+
+
+def test_a_jump_to_a_new_task_runs_it_in_the_step_and_skips_the_successors(store_dir):
+    ref = "step_test_tasks:build_goto_new"
+    plan = plan_steps(tt.build_goto_new())
+    assert plan.step("goto_new").kind == "hosted"
+    assert plan.step("goto_new").branch_targets == ("after_goto",)
+    out = run_step(ref, "goto_new", {}, workflow_run_id="r")
+    assert out.follow == () and out.task_ids == ("goto_new", "fresh")
+    run = run_plan(ref, {}, processes=False, store=store_dir)
+    assert run.steps_in("skipped") == ["after_goto"]
+    result, ctx = tt.build_goto_new().execute(ret_context=True)
+    assert run.result == result == "fresh"
+    assert run.channel == channel_dict(ctx)
