@@ -115,3 +115,18 @@ def stamp(day: object) -> str:
 @flow
 def computed_in_body() -> str:
     return stamp(date(2026, 1, 1))
+
+
+@task
+def inner(x: int) -> int:
+    return x + 1
+
+
+@task
+def outer(x: int) -> int:
+    return inner(x) * 2
+
+
+@flow
+def nesting(x: int = 1000) -> int:
+    return outer(x)

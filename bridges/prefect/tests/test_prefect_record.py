@@ -95,6 +95,10 @@ def test_record_subflow_is_flattened_and_branches_follow_the_run(prefect_server)
     big = record_prefect_flow(flows.branching, x=30)
     assert [t.id for t in big.spec.tasks] == ["big"]  # one recorded path through the body
 
+    nested = record_prefect_flow(flows.nesting)
+    assert [t.id for t in nested.spec.tasks] == ["outer"]
+    assert nested.notes == ["task 'inner' was called inside a task: left to Prefect"]
+
 
 def test_record_refuses_what_a_workflow_cannot_rebuild(prefect_server) -> None:
     with pytest.raises(RecordError, match="computed in the flow body"):

@@ -305,12 +305,17 @@ class _Recorder:
             )
         return call
 
-    def nested(self) -> bool:
-        from prefect.context import FlowRunContext, TaskRunContext
+    def foreign(self) -> bool:
+        """Not a call of the recorded flow: another thread (another flow), or outside a flow."""
+        from prefect.context import FlowRunContext
 
-        if TaskRunContext.get() is not None:
-            return True
-        return FlowRunContext.get() is None
+        return threading.get_ident() != self.thread or FlowRunContext.get() is None
+
+    def nested(self) -> bool:
+        """A call made inside a task run (the task's body calls another task)."""
+        from prefect.context import TaskRunContext
+
+        return TaskRunContext.get() is not None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -352,6 +357,8 @@ def _recording(recorder: _Recorder) -> Iterator[None]:
     def call(
         self: Any, *args: Any, return_state: bool = False, wait_for: Any = None, **kw: Any
     ) -> Any:
+        if rec.foreign():
+            return orig_call(self, *args, return_state=return_state, wait_for=wait_for, **kw)
         if rec.nested():
             rec.notes.append(f"task '{self.name}' was called inside a task: left to Prefect")
             return orig_call(self, *args, return_state=return_state, wait_for=wait_for, **kw)
@@ -366,6 +373,8 @@ def _recording(recorder: _Recorder) -> Iterator[None]:
         return value
 
     def submit(self: Any, *args: Any, wait_for: Any = None, **kw: Any) -> Any:
+        if rec.foreign():
+            return orig_submit(self, *args, wait_for=wait_for, **kw)
         if rec.nested():
             rec.notes.append(f"task '{self.name}' was submitted inside a task: left to Prefect")
             return orig_submit(self, *args, wait_for=wait_for, **kw)
@@ -380,6 +389,8 @@ def _recording(recorder: _Recorder) -> Iterator[None]:
         return future
 
     def map_(self: Any, *args: Any, wait_for: Any = None, **kw: Any) -> Any:
+        if rec.foreign():
+            return orig_map(self, *args, wait_for=wait_for, **kw)
         if rec.nested():
             rec.notes.append(f"task '{self.name}' was mapped inside a task: left to Prefect")
             return orig_map(self, *args, wait_for=wait_for, **kw)
