@@ -273,3 +273,31 @@ def test_a_workflow_runnable_as_a_task_of_another_workflow() -> None:
     assert recorder.parent_name(recorder.run("inner")) == "sub"
     assert recorder.children(recorder.run("inner")) == ["double", "plus_one"]
     assert recorder.children(recorder.run("outer")) == ["seed", "sub", "done"]
+
+
+def test_astream_events_show_task_boundaries() -> None:
+    with workflow("events") as wf:
+
+        @task
+        def add(input: int) -> int:
+            return input + 1
+
+        dbl = langchain_task(RunnableLambda(lambda x: x * 2).with_config(run_name="dbl"), id="b")
+        add >> dbl
+
+    async def collect() -> list[tuple[str, str]]:
+        return [
+            (event["event"], event["name"])
+            async for event in WorkflowRunnable(wf).astream_events(1, version="v2")
+        ]
+
+    assert asyncio.run(collect()) == [
+        ("on_chain_start", "events"),
+        ("on_chain_start", "add"),
+        ("on_chain_end", "add"),
+        ("on_chain_start", "b"),
+        ("on_chain_start", "dbl"),
+        ("on_chain_end", "dbl"),
+        ("on_chain_end", "b"),
+        ("on_chain_end", "events"),
+    ]
