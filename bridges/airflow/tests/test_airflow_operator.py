@@ -237,3 +237,44 @@ def test_the_base_location_can_come_from_an_airflow_variable(airflow_env, dag_id
     result = airflow_env.run_dag(dag, run_id="var-run")
     assert result.xcoms["flow"] == 4
     assert (base / dag_id / "var-run" / "flow" / "-1" / "result").exists()
+
+
+def test_op_kwargs_can_come_from_an_upstream_task(airflow_env, dag_id):
+    from airflow.sdk import DAG, task
+    from graflow_airflow import GraflowOperator
+
+    with DAG(dag_id, schedule=None) as dag:
+
+        @task
+        def parameters() -> dict:
+            return {"x": 6, "factor": 7}
+
+        GraflowOperator(
+            task_id="flow",
+            workflow="airflow_operator_workflows:build_scale",
+            op_kwargs=parameters(),
+        )
+    result = airflow_env.run_dag(dag)
+    assert result.succeeded, result.task_states
+    assert result.xcoms["flow"] == 42
+
+
+def test_without_a_signing_key_nothing_runs_and_airflow_does_not_retry(
+    airflow_env, dag_id, tmp_path, monkeypatch
+):
+    from airflow.sdk import DAG
+    from graflow_airflow import GraflowOperator
+
+    monkeypatch.delenv("GRAFLOW_SECRET_KEY", raising=False)
+    monkeypatch.delenv("GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS", raising=False)
+    with DAG(dag_id, schedule=None) as dag:
+        GraflowOperator(
+            task_id="flow",
+            workflow=FLAKY,
+            op_kwargs={"n": 1, "scratch_dir": str(tmp_path)},
+            retries=2,
+        )
+    result = airflow_env.run_dag(dag)
+    assert result.task_states["flow"] == "failed"
+    assert result.try_numbers["flow"] == 1
+    assert _runs(tmp_path) == []

@@ -279,7 +279,8 @@ class GraflowOperator(BaseOperator):
                 f"(got checkpoint_every={checkpoint_every}, keep={keep})"
             )
         self.workflow = workflow
-        self.op_kwargs = dict(op_kwargs or {})
+        # kept as given: it may be an XComArg (op_kwargs=upstream.output), rendered at run time
+        self.op_kwargs = op_kwargs if op_kwargs is not None else {}
         self.start_node = start_node
         self.checkpoint_location = checkpoint_location
         self.graflow_plugins = tuple(plugins)
@@ -299,6 +300,11 @@ class GraflowOperator(BaseOperator):
         if self.include_params:
             params = context.get("params") or {}
             channel.update({key: params[key] for key in params})
+        if not isinstance(self.op_kwargs, Mapping):
+            raise GraflowOperatorError(
+                f"GraflowOperator {self.task_id!r}: op_kwargs must be a mapping of channel keys "
+                f"to values, got {_describe(self.op_kwargs)}"
+            )
         channel.update(self.op_kwargs)
         dag_run = context.get("dag_run")
         conf = getattr(dag_run, "conf", None)
@@ -329,7 +335,12 @@ class GraflowOperator(BaseOperator):
                 f"GraflowOperator {self.task_id!r}: start_node={self.start_node!r} is not a task "
                 f"of workflow {wf.name!r} (tasks: {known})"
             )
-        sign(b"")  # no signing key (and no opt-out): fail now, before any task runs
+        try:
+            sign(b"")  # no signing key (and no opt-out): fail now, before any task runs
+        except ConfigError as exc:
+            raise GraflowOperatorError(
+                f"GraflowOperator {self.task_id!r} cannot write its checkpoints: {exc}", exc
+            ) from exc
         ti = context["ti"]
         run_id = context["run_id"]
         location = self.location(context)
