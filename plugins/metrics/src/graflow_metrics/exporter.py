@@ -222,7 +222,8 @@ class MetricSet(Collector):
         workflows: dict[str, int] = {}
         contexts: dict[int, Any] = {}
         for ctx, name, _ in runs:
-            workflows[name] = workflows.get(name, 0) + 1
+            if getattr(ctx, "run_scope", "workflow") == "workflow":  # a step is not a run
+                workflows[name] = workflows.get(name, 0) + 1
             running.setdefault(name, 0)
             contexts[id(ctx)] = ctx
         for _, ctx in inflight:
