@@ -270,8 +270,12 @@ def _compute_fn(r: _Render, step: Step) -> Any:
         resource = getattr(context.resources, RESOURCE_KEY)
         params = dict(resource.get("params") or {}) if isinstance(resource, Mapping) else {}
         upstream, failed = _gather_inputs(r, step, inputs)
+        # a fan-in input leaves out what Dagster skipped (a branch not taken)
+        skipped = [u for u in step.upstream if u not in upstream and u not in failed]
         attempt = retry_number(context) + 1
-        step_inputs = StepInputs(params=params, upstream=upstream, failed=failed, attempt=attempt)
+        step_inputs = StepInputs(
+            params=params, upstream=upstream, failed=failed, skipped=skipped, attempt=attempt
+        )
         try:
             out = run_step(
                 r.spec,
