@@ -3,6 +3,8 @@ with the same results and channel; branches show skipped tasks; Airflow retries;
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +33,32 @@ def policy_task() -> int:
 @task(timeout=7.5)
 def timed_task() -> int:
     return 2
+
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: int
+
+
+@task
+def big_text() -> str:
+    return "graflow " * 20_000  # 160 KB: stored by reference, not in XCom
+
+
+@task
+def text_size(big_text: str) -> int:
+    return len(big_text)
+
+
+@task
+def make_point() -> Point:
+    return Point(3, 4)
+
+
+@task
+def norm(make_point: Point) -> float:
+    return (make_point.x**2 + make_point.y**2) ** 0.5
 
 
 STATIC = [e for e in EXAMPLES if e.static and e.error is None]
@@ -140,6 +168,38 @@ def test_goto_branch_skips_the_successors_not_taken(airflow_env, amount, taken, 
     assert run.succeeded
     assert {t for t, s in run.task_states.items() if s == "success"} == {"decide", *taken}
     assert {t for t, s in run.task_states.items() if s == "skipped"} == skipped
+
+
+def test_large_and_non_json_values_travel_by_reference(airflow_env, tmp_path, monkeypatch):
+    from graflow_airflow import to_airflow_dag
+    from graflow_airflow.render import PAYLOAD_KEY
+
+    from graflow_core import workflow
+
+    monkeypatch.setenv("GRAFLOW_STEP_STORE", str(tmp_path / "values"))
+    with workflow("render_values") as wf:
+        big_text >> text_size >> make_point >> norm
+    run = airflow_env.run_dag(to_airflow_dag(wf, dag_id="render_values"))
+    assert run.succeeded, run.task_states
+    assert run.xcoms["text_size"] == 160_000
+    assert run.xcoms["norm"] == 5.0
+    big_entry = run.xcom("big_text", PAYLOAD_KEY)["state"]["big_text.__result__"]
+    assert big_entry[1] == "r"  # a reference into the signed value store
+    assert len(json.dumps(run.xcom("big_text", PAYLOAD_KEY))) < 2_000
+    assert any((tmp_path / "values").rglob("*"))
+    point_entry = run.xcom("make_point", PAYLOAD_KEY)["state"]["make_point.__result__"]
+    assert point_entry[1] == "p"  # a signed pickle: XCom's serialiser never sees the object
+
+
+def test_compat_backoff_both_ways():
+    from graflow_airflow._compat import backoff_factor_from, exponential_backoff_argument
+
+    assert exponential_backoff_argument(1.0) == 0
+    assert exponential_backoff_argument(3.0) == 3.0
+    assert backoff_factor_from(0) == 1.0
+    assert backoff_factor_from(2.5) == 2.5
+    assert backoff_factor_from(True) == 2.0  # the bool form of older Task SDKs
+    assert backoff_factor_from(False) == 1.0
 
 
 def test_dag_params_are_defaults_of_the_run_parameters(airflow_env):
