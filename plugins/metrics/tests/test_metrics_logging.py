@@ -70,7 +70,8 @@ def test_every_line_of_a_run_names_workflow_run_and_task(json_log, registry) -> 
 
     lines = _lines(json_log)
     assert lines[0]["message"] == "before"
-    run_id = getattr(ctx, "workflow_run_id", None) or ctx.session_id
+    run_id = ctx.workflow_run_id
+    assert run_id == ctx.session_id  # the default
     by_message = {line["message"]: line for line in lines}
     for message, task_id in (
         ("fetched 3 orders", "fetch"),
@@ -114,10 +115,10 @@ def test_configure_json_logging_tracks_runs_without_metrics(json_log) -> None:
         def only() -> None:
             logger.info("inside")
 
-    _, ctx = wf.execute(ret_context=True)
+    wf.execute(workflow_run_id="my_dag/manual__2026-11-28")  # what a bridge passes
     (line,) = [line for line in _lines(json_log) if line["message"] == "inside"]
     assert (line["workflow"], line["task_id"]) == ("plain", "only")
-    assert line["workflow_run_id"] == (getattr(ctx, "workflow_run_id", None) or ctx.session_id)
+    assert line["workflow_run_id"] == "my_dag/manual__2026-11-28"
 
 
 def test_formatter_static_fields_and_explicit_ids() -> None:
