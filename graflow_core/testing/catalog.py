@@ -54,6 +54,30 @@ class CatalogError(Exception):
     """The intended failure of the catalogue's failing tasks."""
 
 
+def _chain(name: str, *tasks: Any) -> WorkflowContext:
+    """A fresh workflow ``name`` running ``tasks`` one after another."""
+    with workflow(name) as wf:
+        previous = tasks[0]
+        for t in tasks[1:]:
+            previous = previous >> t
+    return wf
+
+
+def _fan(
+    name: str, group: str, members: list[tuple[Any, str, dict[str, Any]]], policy: Any = "strict"
+) -> WorkflowContext:
+    """A fresh workflow ``name``: ``prepare >> group(members) >> collect``.
+
+    ``members`` are ``(task, task_id, bound kwargs)``; the instances are created inside the
+    workflow block, so they are graph nodes of their own.
+    """
+    with workflow(name) as wf:
+        tasks = [t(task_id=tid, **kwargs) for t, tid, kwargs in members]
+        fan = ParallelGroup(tasks, name=group).with_execution(policy=policy)
+        prepare >> fan >> collect
+    return wf
+
+
 # -- linear chain with keyword resolution ------------------------------------------------------
 
 
@@ -75,9 +99,7 @@ def report(transform: int, unit: str = "items") -> str:
 
 
 def build_linear() -> WorkflowContext:
-    with workflow("catalog_linear") as wf:
-        load >> transform >> report
-    return wf
+    return _chain("catalog_linear", load, transform, report)
 
 
 # -- diamond fan-out / fan-in ------------------------------------------------------------------
@@ -146,45 +168,18 @@ def prepare() -> str:
 
 
 def build_parallel_strict() -> WorkflowContext:
-    with workflow("catalog_parallel_strict") as wf:
-        group = ParallelGroup(
-            [
-                member(task_id="p1", value=1),
-                member(task_id="p2", value=2),
-                member(task_id="p3", value=3),
-            ],
-            name="fan",
-        )
-        prepare >> group >> collect
-    return wf
+    ms = [(member, "p1", {"value": 1}), (member, "p2", {"value": 2}), (member, "p3", {"value": 3})]
+    return _fan("catalog_parallel_strict", "fan", ms)
 
 
 def build_best_effort() -> WorkflowContext:
-    with workflow("catalog_best_effort") as wf:
-        group = ParallelGroup(
-            [
-                member(task_id="ok1", value=5),
-                failing_member(task_id="bad"),
-                member(task_id="ok2", value=7),
-            ],
-            name="tolerant",
-        ).with_execution(policy="best_effort")
-        prepare >> group >> collect
-    return wf
+    ms = [(member, "ok1", {"value": 5}), (failing_member, "bad", {}), (member, "ok2", {"value": 7})]
+    return _fan("catalog_best_effort", "tolerant", ms, "best_effort")
 
 
 def build_at_least_n() -> WorkflowContext:
-    with workflow("catalog_at_least_n") as wf:
-        group = ParallelGroup(
-            [
-                member(task_id="q1", value=1),
-                failing_member(task_id="q2"),
-                member(task_id="q3", value=3),
-            ],
-            name="quorum",
-        ).with_execution(policy=AtLeastNGroupPolicy(2))
-        prepare >> group >> collect
-    return wf
+    ms = [(member, "q1", {"value": 1}), (failing_member, "q2", {}), (member, "q3", {"value": 3})]
+    return _fan("catalog_at_least_n", "quorum", ms, AtLeastNGroupPolicy(2))
 
 
 @task
@@ -239,9 +234,7 @@ def read_config(ctx: Any) -> str:
 
 
 def build_channels() -> WorkflowContext:
-    with workflow("catalog_channels") as wf:
-        write_config >> bump >> read_config
-    return wf
+    return _chain("catalog_channels", write_config, bump, read_config)
 
 
 class Forecast(TypedDict):
@@ -263,9 +256,7 @@ def consume_forecast(ctx: Any) -> str:
 
 
 def build_typed_channel() -> WorkflowContext:
-    with workflow("catalog_typed_channel") as wf:
-        produce_forecast >> consume_forecast
-    return wf
+    return _chain("catalog_typed_channel", produce_forecast, consume_forecast)
 
 
 # -- retries -----------------------------------------------------------------------------------
@@ -301,9 +292,7 @@ def after_flaky(flaky_fetch: int) -> str:
 
 
 def build_retry() -> WorkflowContext:
-    with workflow("catalog_retry") as wf:
-        flaky_fetch >> after_flaky
-    return wf
+    return _chain("catalog_retry", flaky_fetch, after_flaky)
 
 
 # -- goto branch -------------------------------------------------------------------------------
@@ -363,9 +352,7 @@ def after_spawn(ctx: Any) -> str:
 
 
 def build_next_task() -> WorkflowContext:
-    with workflow("catalog_next_task") as wf:
-        spawn >> after_spawn
-    return wf
+    return _chain("catalog_next_task", spawn, after_spawn)
 
 
 @task(inject_context=True)
@@ -385,9 +372,7 @@ def after_loop(ctx: Any) -> str:
 
 
 def build_next_iteration() -> WorkflowContext:
-    with workflow("catalog_next_iteration") as wf:
-        countdown >> after_loop
-    return wf
+    return _chain("catalog_next_iteration", countdown, after_loop)
 
 
 @task(inject_context=True)
@@ -403,9 +388,7 @@ def never_runs() -> str:
 
 
 def build_terminate() -> WorkflowContext:
-    with workflow("catalog_terminate") as wf:
-        load >> check_stop >> never_runs
-    return wf
+    return _chain("catalog_terminate", load, check_stop, never_runs)
 
 
 # -- a failing workflow ------------------------------------------------------------------------
@@ -418,9 +401,7 @@ def explode(ctx: Any, load: int) -> None:
 
 
 def build_failing() -> WorkflowContext:
-    with workflow("catalog_failing") as wf:
-        load >> explode >> never_runs
-    return wf
+    return _chain("catalog_failing", load, explode, never_runs)
 
 
 # -- the catalogue -----------------------------------------------------------------------------
