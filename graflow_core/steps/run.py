@@ -7,7 +7,8 @@ What a native task of a static orchestrator calls. It
 * assembles the channel from ``inputs`` (the run parameters, then the merged state of the
   upstream outputs: see :mod:`graflow_core.steps.payload.state`),
 * runs the step's task(s) with the graflow engine on a context whose ``workflow_run_id`` is
-  the orchestrator's run identity and whose ``run_scope`` is ``"step"`` -- so plugins see
+  the orchestrator's run identity and whose ``run_scope`` is ``"step"`` (``"workflow"`` for
+  the single step hosting a whole workflow: that is a complete run) -- so plugins see
   ``workflow_start``/``task_start``/``task_end``/``workflow_end`` exactly as in a normal run,
   one "workflow" per step,
 * makes ONE attempt of each of the step's own tasks (the orchestrator retries, with
@@ -253,7 +254,8 @@ def _context(
     intercept: bool,
 ) -> tuple[_StepContext, _RecordingChannel]:
     ctx = cast("_StepContext", _StepContext.create(graph, start, workflow_run_id=run_id))
-    ctx.run_scope = "step"
+    # A whole workflow hosted in one native task is a complete run ("workflow" scope).
+    ctx.run_scope = "workflow" if prep.plan.whole else "step"
     ctx._jumps = []
     if intercept:  # jumps to static nodes this step does not run are branch decisions
         ctx._static = prep.objects

@@ -263,3 +263,23 @@ def test_a_jump_to_a_new_task_runs_it_in_the_step_and_skips_the_successors(store
     result, ctx = tt.build_goto_new().execute(ret_context=True)
     assert run.result == result == "fresh"
     assert run.channel == channel_dict(ctx)
+
+
+def test_a_hosted_whole_workflow_is_a_complete_run_for_plugins():
+    recorder = HookRecorder()
+    out = run_step(
+        f"{CATALOG}:build_terminate",
+        HOSTED_STEP_ID,
+        {"params": {"n": 1}},
+        workflow_run_id="dag/2",
+        plugins=[recorder],
+    )
+    assert out.terminated and out.result == "stopped at 2"
+    starts = [c for c in recorder.calls if c.name == "workflow_start"]
+    assert len(starts) == 1
+    ctx = starts[0].kwargs["context"]
+    assert ctx.run_scope == "workflow" and ctx.workflow_run_id == "dag/2"
+    assert [c.kwargs["task_id"] for c in recorder.calls if c.name == "task_end"] == [
+        "load",
+        "check_stop",
+    ]

@@ -7,7 +7,10 @@ tasks, so for a workflow whose tasks only read what their ancestors wrote, every
 exactly what it sees natively. (A task that reads a key written by a task that is *not* its
 ancestor -- a sibling branch that happens to run earlier natively -- does not see it: make the
 writer an upstream task.) Task results are channel keys too (``"<task>.__result__"``), which is
-how keyword resolution finds them.
+how keyword resolution finds them. A step's own writes are the keys set through the channel
+API (``set``/``append``/``prepend``/``atomic_add``, typed channels included) plus every key
+whose value object changed or disappeared; a value mutated in place and never set again is not
+seen, and a TTL is not passed on.
 
 **The payload: merged state with writer order.** Each :class:`StepOutput` carries the merged
 channel state of the step and all its ancestors as ``key -> [writer, *entry]``, where
