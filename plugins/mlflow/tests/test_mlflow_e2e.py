@@ -97,3 +97,27 @@ def test_mlflow_server_concurrent_workers_share_one_parent(mlflow_server):
     (parent,) = exp.parent_runs()
     assert sorted(exp.children_by_task(parent.info.run_id)) == ["left", "right"]
     assert parent.info.status == "FINISHED"
+
+
+def test_mlflow_server_receives_an_airflow_dag_run(mlflow_server, airflow_env, pipeline):
+    """A workflow inside one Airflow task (GraflowOperator): the parent run is keyed on
+    "<dag_id>/<run_id>", the orchestrator's run identity."""
+    from airflow.sdk import DAG
+    from graflow_airflow import GraflowOperator
+    from graflow_mlflow import MlflowTracking
+
+    exp = mlflow_server.experiment("e2e-airflow")
+    tracking = MlflowTracking(mlflow_server.url, exp.experiment, strict=True)
+    with DAG("mlflow_e2e_pipeline", schedule=None) as dag:
+        GraflowOperator(
+            task_id="pipeline",
+            workflow="tracked_pipeline:build_mlflow",
+            op_kwargs={"rows": 10},
+            plugins=[tracking],
+        )
+    result = airflow_env.run_dag(dag, run_id="nightly-1")
+    assert result.state == "success", result.task_states
+    (parent,) = exp.parent_runs()
+    assert parent.data.tags["graflow.workflow_run_id"] == "mlflow_e2e_pipeline/nightly-1"
+    assert parent.info.status == "FINISHED"
+    _assert_pipeline_runs(exp, parent)

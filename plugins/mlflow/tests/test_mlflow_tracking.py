@@ -26,9 +26,10 @@ def _chain(name: str):
     return wf
 
 
-def test_mlflow_parent_and_children(mlflow_tracking):
+@pytest.mark.parametrize("asynchronous", [True, False], ids=["writer-thread", "synchronous"])
+def test_mlflow_parent_and_children(mlflow_tracking, asynchronous):
     wf = _chain("etl")
-    assert wf.execute(plugins=[mlflow_tracking.tracking()]) == 12
+    assert wf.execute(plugins=[mlflow_tracking.tracking(asynchronous=asynchronous)]) == 12
 
     (parent,) = mlflow_tracking.parent_runs()
     assert parent.info.status == "FINISHED"
@@ -57,7 +58,8 @@ def _artifact_text(client, run_id: str, path: str) -> str:
     return mlflow.artifacts.load_text(f"{client.get_run(run_id).info.artifact_uri}/{path}")
 
 
-def test_mlflow_retries_are_visible_in_one_child(mlflow_tracking):
+@pytest.mark.parametrize("asynchronous", [True, False], ids=["writer-thread", "synchronous"])
+def test_mlflow_retries_are_visible_in_one_child(mlflow_tracking, asynchronous):
     calls = []
     with workflow("flaky") as wf:
 
@@ -68,7 +70,7 @@ def test_mlflow_retries_are_visible_in_one_child(mlflow_tracking):
                 raise ValueError("first attempt fails")
             return "ok"
 
-    assert wf.execute(plugins=[mlflow_tracking.tracking()]) == "ok"
+    assert wf.execute(plugins=[mlflow_tracking.tracking(asynchronous=asynchronous)]) == "ok"
     (parent,) = mlflow_tracking.parent_runs()
     assert parent.info.status == "FINISHED"
     (child,) = mlflow_tracking.child_runs(parent.info.run_id)

@@ -15,7 +15,7 @@ Importing this package does not import MLflow.
 
 from __future__ import annotations
 
-from typing import Any
+from graflow_core._lazy import lazy_exports
 
 __all__ = [
     "MlflowTaskType",
@@ -40,16 +40,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'graflow_mlflow' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), __all__)

@@ -44,16 +44,33 @@ import queue
 import threading
 import time
 import traceback
-import warnings
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from graflow_core.core.task import ParallelGroup
 from graflow_core.exceptions import GraflowWorkflowCanceledError, describe_error
 from graflow_core.plugins import hookimpl
+from graflow_core.plugins.tracking import (
+    RunTracker,
+    TrackingWarning,
+    disable_tracker,
+    enable_tracker,
+    task_key,
+    workflow_run_id,
+)
 from graflow_mlflow import config
+
+__all__ = [
+    "EnvMlflowTracking",
+    "MlflowTracking",
+    "TrackingWarning",
+    "active_task_run",
+    "disable",
+    "enable",
+    "is_enabled",
+    "workflow_run_id",
+]
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -71,24 +88,6 @@ TAG_PARENT = "mlflow.parentRunId"
 
 _MAX_TAG = 8000
 _FAILED_STATES = ("FAILED", "KILLED")
-
-
-class TrackingWarning(RuntimeWarning):
-    """MLflow tracking failed; the workflow run goes on (``strict=True`` raises instead)."""
-
-
-def root_context(context: Any) -> Any:
-    """The run's root context (parallel branches point to it through ``parent_context``)."""
-    while context.parent_context is not None:
-        context = context.parent_context
-    return context
-
-
-def workflow_run_id(context: Any) -> str:
-    """The id every part of one workflow run shares (``context.workflow_run_id``)."""
-    root = root_context(context)
-    value = getattr(root, "workflow_run_id", None)
-    return str(value) if value else str(root.session_id)
 
 
 def run_key(run_id: str) -> str:
@@ -113,7 +112,6 @@ class _RunState:
     experiment_id: str
     parent_id: str
     started: float
-    users: int = 1
     children: dict[str, _Child] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     writer: _Writer | None = None
@@ -174,9 +172,6 @@ def _flush_writers() -> None:  # a process ending mid-run still logs what its ta
 # (workflow_run_id, task_id) -> (client, child) while the task's attempt runs; the ``mlflow``
 # task type logs into it.
 _active_task_runs: dict[tuple[str, str], tuple[Any, _Child]] = {}
-# Root context -> the tracking instance that owns it (two instances never track one run twice).
-_owners: weakref.WeakKeyDictionary[Any, MlflowTracking] = weakref.WeakKeyDictionary()
-_owners_lock = threading.Lock()
 
 
 def active_task_run(context: Any, task_id: str) -> tuple[Any, str] | None:
@@ -192,7 +187,7 @@ def active_task_run(context: Any, task_id: str) -> tuple[Any, str] | None:
     return None if child.run_id is None else (client, child.run_id)
 
 
-class MlflowTracking:
+class MlflowTracking(RunTracker):
     """Track workflow runs in MLflow: a parent run per workflow run, a child run per task.
 
     Args:
@@ -240,110 +235,56 @@ class MlflowTracking:
             config.env_flag(config.LOG_INPUTS_ENV, True) if log_inputs is None else log_inputs
         )
         self.max_param_length = max_param_length
-        self.log_groups = log_groups
         self.log_tracebacks = log_tracebacks
         self.run_name = run_name
         self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
         self.artifact_location = artifact_location or os.environ.get(config.ARTIFACT_LOCATION_ENV)
-        self.strict = strict
+        super().__init__(log_groups=log_groups, strict=strict)
         self.asynchronous = (not strict) if asynchronous is None else asynchronous
-        self._lock = threading.Lock()
-        self._runs: dict[str, _RunState] = {}
         self._client: MlflowClient | None = None
         self._experiments: dict[str, str] = {}
-        self._warned = False
 
     def __repr__(self) -> str:
         return f"MlflowTracking(tracking_uri={self.tracking_uri!r}, experiment={self.experiment!r})"
 
-    # -- hooks ---------------------------------------------------------------------------------
+    label = "graflow-mlflow"
 
-    @hookimpl
-    def workflow_start(self, context: Any, workflow_name: str) -> None:
-        self._guard(self._start_run, context, workflow_name)
-
-    @hookimpl
-    def workflow_end(self, context: Any, workflow_name: str, result: Any) -> None:
-        self._guard(self._end_run, context, "FINISHED")
-
-    @hookimpl
-    def workflow_failure(self, context: Any, workflow_name: str, error: BaseException) -> None:
-        status = "KILLED" if isinstance(error, GraflowWorkflowCanceledError) else "FAILED"
-        self._guard(self._end_run, context, status)
-
-    @hookimpl
-    def task_start(self, task: Any, task_id: str, context: Any) -> None:
-        state = self._runs.get(workflow_run_id(context)) if self._runs else None
-        if state is not None and (self.log_groups or not isinstance(task, ParallelGroup)):
-            self._guard(self._start_task, state, task, task_id, context)
-
-    @hookimpl
-    def task_end(self, task: Any, task_id: str, context: Any, result: Any) -> None:
-        state = self._runs.get(workflow_run_id(context)) if self._runs else None
-        if state is not None:
-            self._guard(self._end_task, state, task_id, context, None, True)
-
-    @hookimpl
-    def task_failure(
-        self, task: Any, task_id: str, context: Any, error: BaseException, final: bool
-    ) -> None:
-        state = self._runs.get(workflow_run_id(context)) if self._runs else None
-        if state is not None:
-            self._guard(self._end_task, state, task_id, context, error, final)
+    def where(self) -> str:
+        return f" to {self.tracking_uri}"
 
     # -- workflow runs -------------------------------------------------------------------------
 
-    def _start_run(self, context: Any, workflow_name: str) -> None:
-        with _owners_lock:
-            owner = _owners.get(context)
-            if owner is not None and owner is not self:
-                return  # another MlflowTracking instance tracks this run already
-            _owners[context] = self
-        key = workflow_run_id(context)
-        scope = str(getattr(context, "run_scope", None) or "workflow")
-        with self._lock:
-            state = self._runs.get(key)
-            if state is not None:
-                state.users += 1
-                return
-            client = self._get_client()
-            experiment_id = self._experiment_id(client, workflow_name)
-            parent, created = self._find_or_create_parent(
-                client, experiment_id, key, scope, workflow_name, context
-            )
-            state = _RunState(
-                key=key,
-                scope=scope,
-                client=client,
-                experiment_id=experiment_id,
-                parent_id=parent.info.run_id,
-                started=time.perf_counter(),
-            )
-            if not created:
-                for run in _search_all(client, experiment_id, _children_filter(state.parent_id)):
-                    task_key = run.data.tags.get(TAG_TASK_KEY)
-                    if task_key:
-                        state.children[task_key] = _loaded_child(run)
-                if parent.info.status != "RUNNING":
-                    client.update_run(state.parent_id, status="RUNNING")
-            if self.asynchronous:
-                state.writer = _Writer(self._report)
-            self._runs[key] = state
+    def open_run(self, context: Any, workflow_name: str, run_id: str, scope: str) -> _RunState:
+        client = self._get_client()
+        experiment_id = self._experiment_id(client, workflow_name)
+        parent, created = self._find_or_create_parent(
+            client, experiment_id, run_id, scope, workflow_name, context
+        )
+        state = _RunState(
+            key=run_id,
+            scope=scope,
+            client=client,
+            experiment_id=experiment_id,
+            parent_id=parent.info.run_id,
+            started=time.perf_counter(),
+        )
+        if not created:
+            for run in _search_all(client, experiment_id, _children_filter(state.parent_id)):
+                key = run.data.tags.get(TAG_TASK_KEY)
+                if key:
+                    state.children[key] = _loaded_child(run)
+            if parent.info.status != "RUNNING":
+                client.update_run(state.parent_id, status="RUNNING")
+        if self.asynchronous:
+            state.writer = _Writer(self.report)
+        return state
 
-    def _end_run(self, context: Any, status: str) -> None:
-        with _owners_lock:
-            if _owners.get(context) is self:
-                del _owners[context]
-        key = workflow_run_id(context)
-        with self._lock:
-            state = self._runs.get(key)
-            if state is None:
-                return
-            state.users -= 1
-            if state.users > 0:
-                return
-            del self._runs[key]
-        for active in [k for k in _active_task_runs if k[0] == key]:
+    def close_run(self, state: _RunState, error: BaseException | None) -> None:
+        if error is None:
+            status = "FINISHED"
+        else:
+            status = "KILLED" if isinstance(error, GraflowWorkflowCanceledError) else "FAILED"
+        for active in [k for k in _active_task_runs if k[0] == state.key]:
             _active_task_runs.pop(active, None)
         duration = time.perf_counter() - state.started
         try:
@@ -423,13 +364,13 @@ class MlflowTracking:
 
     # -- tasks ---------------------------------------------------------------------------------
 
-    def _start_task(self, state: _RunState, task: Any, task_id: str, context: Any) -> None:
-        task_key = _task_key(task_id, context)
+    def start_task(self, state: _RunState, task: Any, task_id: str, context: Any) -> None:
+        key = task_key(task_id, context)
         with state.lock:
-            child = state.children.get(task_key)
+            child = state.children.get(key)
             new = child is None
             if child is None:
-                child = state.children[task_key] = _Child(run_id=None)
+                child = state.children[key] = _Child(run_id=None)
             reopen = child.status in ("FINISHED", *_FAILED_STATES)
             child.attempts += 1
             child.status = "RUNNING"
@@ -439,7 +380,7 @@ class MlflowTracking:
                 TAG_PARENT: state.parent_id,
                 TAG_WORKFLOW_RUN_ID: state.key[:_MAX_TAG],
                 TAG_TASK_ID: task_id,
-                TAG_TASK_KEY: task_key,
+                TAG_TASK_KEY: key,
             }
             task_type = getattr(task, "task_type", None)
             if task_type:
@@ -450,7 +391,7 @@ class MlflowTracking:
             state.submit(_reopen_child, state, child)
         _active_task_runs[(state.key, task_id)] = (state.client, child)
 
-    def _end_task(
+    def end_task(
         self,
         state: _RunState,
         task_id: str,
@@ -458,7 +399,7 @@ class MlflowTracking:
         error: BaseException | None,
         final: bool,
     ) -> None:
-        child = state.children.get(_task_key(task_id, context))
+        child = state.children.get(task_key(task_id, context))
         if child is None or child.status != "RUNNING":
             return
         _active_task_runs.pop((state.key, task_id), None)
@@ -534,25 +475,6 @@ class MlflowTracking:
         self._experiments[name] = experiment_id
         return experiment_id
 
-    def _guard(self, fn: Any, *args: Any) -> None:
-        try:
-            fn(*args)
-        except Exception as exc:
-            if self.strict:
-                raise
-            self._report(exc)
-
-    def _report(self, exc: BaseException) -> None:
-        if not self._warned:
-            self._warned = True
-            warnings.warn(
-                f"graflow-mlflow could not log to {self.tracking_uri}: {describe_error(exc)} "
-                "(the workflow goes on; further tracking errors of this plugin are not "
-                "reported; MlflowTracking(strict=True) raises them)",
-                TrackingWarning,
-                stacklevel=3,
-            )
-
 
 class EnvMlflowTracking(MlflowTracking):
     """The entry-point plugin when ``GRAFLOW_MLFLOW=1``: tracking plus the ``mlflow`` task type."""
@@ -574,22 +496,14 @@ def enable(
 
     Takes the arguments of :class:`MlflowTracking` and returns the registered instance.
     """
-    from graflow_core.plugins import get_plugin_manager
-
-    manager = get_plugin_manager()
-    disable()
     tracking = MlflowTracking(tracking_uri, experiment, **options)
-    manager.register(tracking, name=_ENABLED_NAME)
+    enable_tracker(_ENABLED_NAME, tracking)
     return tracking
 
 
 def disable() -> None:
     """Undo :func:`enable` (runs already started finish their tracking)."""
-    from graflow_core.plugins import get_plugin_manager
-
-    manager = get_plugin_manager()
-    if manager.get_plugin(_ENABLED_NAME) is not None:
-        manager.unregister(name=_ENABLED_NAME)
+    disable_tracker(_ENABLED_NAME)
 
 
 def is_enabled() -> bool:
@@ -653,11 +567,6 @@ def _finish_child(
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _task_key(task_id: str, context: Any) -> str:
-    count = context.cycle_controller.cycle_counts.get(task_id, 1)
-    return task_id if count <= 1 else f"{task_id}#{count}"
 
 
 def _parent_filter(key_hash: str) -> str:

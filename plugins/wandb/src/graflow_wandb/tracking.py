@@ -44,22 +44,34 @@ import hashlib
 import os
 import threading
 import time
-import warnings
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graflow_core.core.task import ParallelGroup
 from graflow_core.exceptions import describe_error
 from graflow_core.plugins import hookimpl
+from graflow_core.plugins.tracking import (
+    RunTracker,
+    TrackingWarning,
+    disable_tracker,
+    enable_tracker,
+    task_key,
+    workflow_run_id,
+)
+
+__all__ = [
+    "EnvWandbTracking",
+    "TrackingWarning",
+    "WandbTracking",
+    "active_task_run",
+    "disable",
+    "enable",
+    "wandb_run_id",
+    "workflow_run_id",
+]
 
 ENABLE_ENV = "GRAFLOW_WANDB"
 PER_TASK_RUNS_ENV = "GRAFLOW_WANDB_PER_TASK_RUNS"
-
-
-class TrackingWarning(RuntimeWarning):
-    """W&B tracking failed; the workflow run goes on (``strict=True`` raises instead)."""
 
 
 def _flag(name: str) -> bool:
@@ -71,17 +83,9 @@ def env_enabled() -> bool:
     return _flag(ENABLE_ENV)
 
 
-def workflow_run_id(context: Any) -> str:
-    """The id all parts of one workflow run share (``context.workflow_run_id`` of the root)."""
-    while context.parent_context is not None:
-        context = context.parent_context
-    value = getattr(context, "workflow_run_id", None)
-    return str(value) if value else str(context.session_id)
-
-
-def wandb_run_id(workflow_run_id: str, task_key: str | None = None) -> str:
+def wandb_run_id(run_id: str, task: str | None = None) -> str:
     """The deterministic W&B run id of a workflow run (or of one task of it)."""
-    source = workflow_run_id if task_key is None else f"{workflow_run_id}\x00{task_key}"
+    source = run_id if task is None else f"{run_id}\x00{task}"
     return "gf-" + hashlib.sha256(source.encode()).hexdigest()[:29]
 
 
@@ -98,7 +102,6 @@ class _RunState:
     run: Any  # the workflow's wandb Run (None with per_task_runs)
     started: float
     workflow_name: str = ""
-    users: int = 1
     failed: bool = False
     attempts: dict[str, int] = field(default_factory=dict)
     current: dict[str, _Attempt] = field(default_factory=dict)
@@ -109,8 +112,6 @@ class _RunState:
 
 # (workflow_run_id, task_id) -> the wandb Run a task's attempt logs into (``wandb`` task type).
 _active_task_runs: dict[tuple[str, str], Any] = {}
-_owners: weakref.WeakKeyDictionary[Any, WandbTracking] = weakref.WeakKeyDictionary()
-_owners_lock = threading.Lock()
 
 
 def active_task_run(context: Any, task_id: str) -> Any:
@@ -118,7 +119,7 @@ def active_task_run(context: Any, task_id: str) -> Any:
     return _active_task_runs.get((workflow_run_id(context), task_id))
 
 
-class WandbTracking:
+class WandbTracking(RunTracker):
     """Track workflow runs in Weights & Biases: one W&B run per workflow run.
 
     Args:
@@ -160,49 +161,13 @@ class WandbTracking:
         self.config = dict(config or {})
         self.tags = list(tags or [])
         self.per_task_runs = _flag(PER_TASK_RUNS_ENV) if per_task_runs is None else per_task_runs
-        self.log_groups = log_groups
         self.settings = {"console": "off", "silent": True, **dict(settings or {})}
-        self.strict = strict
-        self._lock = threading.Lock()
-        self._runs: dict[str, _RunState] = {}
-        self._warned = False
+        super().__init__(log_groups=log_groups, strict=strict)
 
     def __repr__(self) -> str:
         return f"WandbTracking(project={self.project!r}, per_task_runs={self.per_task_runs})"
 
-    # -- hooks ---------------------------------------------------------------------------------
-
-    @hookimpl
-    def workflow_start(self, context: Any, workflow_name: str) -> None:
-        self._guard(self._start_run, context, workflow_name)
-
-    @hookimpl
-    def workflow_end(self, context: Any, workflow_name: str, result: Any) -> None:
-        self._guard(self._end_run, context, None)
-
-    @hookimpl
-    def workflow_failure(self, context: Any, workflow_name: str, error: BaseException) -> None:
-        self._guard(self._end_run, context, error)
-
-    @hookimpl
-    def task_start(self, task: Any, task_id: str, context: Any) -> None:
-        state = self._runs.get(workflow_run_id(context)) if self._runs else None
-        if state is not None and (self.log_groups or not isinstance(task, ParallelGroup)):
-            self._guard(self._start_task, state, task_id, context)
-
-    @hookimpl
-    def task_end(self, task: Any, task_id: str, context: Any, result: Any) -> None:
-        state = self._runs.get(workflow_run_id(context)) if self._runs else None
-        if state is not None:
-            self._guard(self._end_task, state, task_id, context, None, True)
-
-    @hookimpl
-    def task_failure(
-        self, task: Any, task_id: str, context: Any, error: BaseException, final: bool
-    ) -> None:
-        state = self._runs.get(workflow_run_id(context)) if self._runs else None
-        if state is not None:
-            self._guard(self._end_task, state, task_id, context, error, final)
+    label = "graflow-wandb"
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -223,59 +188,34 @@ class WandbTracking:
             **extra,
         )
 
-    def _start_run(self, context: Any, workflow_name: str) -> None:
-        with _owners_lock:
-            owner = _owners.get(context)
-            if owner is not None and owner is not self:
-                return
-            _owners[context] = self
-        key = workflow_run_id(context)
-        scope = str(getattr(context, "run_scope", None) or "workflow")
-        with self._lock:
-            state = self._runs.get(key)
-            if state is not None:
-                state.users += 1
-                return
-            run = None
-            if not self.per_task_runs:
-                info = {
-                    "workflow_name": workflow_name,
-                    "workflow_run_id": key,
-                    "run_scope": scope,
-                    "workflow_version": getattr(context, "workflow_version", None),
-                }
-                run = self._init(
-                    run_id=wandb_run_id(key),
-                    name=workflow_name or "graflow",
-                    project=self._project(workflow_name),
-                    group=self.group,
-                    job_type=scope,
-                    config={**self.config, "graflow": info},
-                )
-                run.summary["graflow/status"] = "running"
-            self._runs[key] = _RunState(
-                key=key,
-                scope=scope,
-                run=run,
-                started=time.perf_counter(),
-                workflow_name=workflow_name,
+    def open_run(self, context: Any, workflow_name: str, run_id: str, scope: str) -> _RunState:
+        run = None
+        if not self.per_task_runs:
+            info = {
+                "workflow_name": workflow_name,
+                "workflow_run_id": run_id,
+                "run_scope": scope,
+                "workflow_version": getattr(context, "workflow_version", None),
+            }
+            run = self._init(
+                run_id=wandb_run_id(run_id),
+                name=workflow_name or "graflow",
+                project=self._project(workflow_name),
+                group=self.group,
+                job_type=scope,
+                config={**self.config, "graflow": info},
             )
+            run.summary["graflow/status"] = "running"
+        return _RunState(
+            key=run_id,
+            scope=scope,
+            run=run,
+            started=time.perf_counter(),
+            workflow_name=workflow_name,
+        )
 
-    def _end_run(self, context: Any, error: BaseException | None) -> None:
-        with _owners_lock:
-            if _owners.get(context) is self:
-                del _owners[context]
-        key = workflow_run_id(context)
-        with self._lock:
-            state = self._runs.get(key)
-            if state is None:
-                return
-            state.users -= 1
-            if error is not None:
-                state.failed = True
-            if state.users > 0:
-                return
-            del self._runs[key]
+    def close_run(self, state: _RunState, error: BaseException | None) -> None:
+        key = state.key
         for active in [k for k in _active_task_runs if k[0] == key]:
             _active_task_runs.pop(active, None)
         failed = state.failed or error is not None
@@ -295,18 +235,18 @@ class WandbTracking:
 
     # -- tasks ---------------------------------------------------------------------------------
 
-    def _start_task(self, state: _RunState, task_id: str, context: Any) -> None:
-        task_key = _task_key(task_id, context)
+    def start_task(self, state: _RunState, task: Any, task_id: str, context: Any) -> None:
+        key = task_key(task_id, context)
         with state.lock:
-            number = state.attempts.get(task_key, 0) + 1
-            state.attempts[task_key] = number
-            state.current[task_key] = _Attempt(time.perf_counter(), number)
+            number = state.attempts.get(key, 0) + 1
+            state.attempts[key] = number
+            state.current[key] = _Attempt(time.perf_counter(), number)
             run = state.run
             if self.per_task_runs:
-                run = state.task_runs.get(task_key)
+                run = state.task_runs.get(key)
         if run is None:  # per_task_runs: a run per task, resumed by an orchestrator retry
             run = self._init(
-                run_id=wandb_run_id(state.key, task_key),
+                run_id=wandb_run_id(state.key, key),
                 name=task_id,
                 project=self._project(state.workflow_name),
                 group=self.group or wandb_run_id(state.key),
@@ -314,10 +254,10 @@ class WandbTracking:
                 config={**self.config, "graflow": {"workflow_run_id": state.key}},
             )
             with state.lock:
-                state.task_runs[task_key] = run
+                state.task_runs[key] = run
         _active_task_runs[(state.key, task_id)] = run
 
-    def _end_task(
+    def end_task(
         self,
         state: _RunState,
         task_id: str,
@@ -325,12 +265,12 @@ class WandbTracking:
         error: BaseException | None,
         final: bool,
     ) -> None:
-        task_key = _task_key(task_id, context)
+        key = task_key(task_id, context)
         with state.lock:
-            attempt = state.current.pop(task_key, None)
+            attempt = state.current.pop(key, None)
             if attempt is None:
                 return
-            run: Any = state.task_runs.get(task_key) if self.per_task_runs else state.run
+            run: Any = state.task_runs.get(key) if self.per_task_runs else state.run
         if run is None:
             return
         if error is None:
@@ -358,7 +298,7 @@ class WandbTracking:
             _active_task_runs.pop((state.key, task_id), None)
             if self.per_task_runs:
                 with state.lock:
-                    state.task_runs.pop(task_key, None)
+                    state.task_runs.pop(key, None)
                 run.summary.update(summary)
                 run.finish(exit_code=0 if error is None else 1)
 
@@ -366,22 +306,6 @@ class WandbTracking:
 
     def _project(self, workflow_name: str) -> str:
         return self.project or workflow_name or "graflow"
-
-    def _guard(self, fn: Any, *args: Any) -> None:
-        try:
-            fn(*args)
-        except Exception as exc:
-            if self.strict:
-                raise
-            if not self._warned:
-                self._warned = True
-                warnings.warn(
-                    f"graflow-wandb could not log: {describe_error(exc)} (the workflow goes "
-                    "on; further tracking errors of this plugin are not reported; "
-                    "WandbTracking(strict=True) raises them)",
-                    TrackingWarning,
-                    stacklevel=3,
-                )
 
 
 class EnvWandbTracking(WandbTracking):
@@ -402,23 +326,11 @@ def enable(project: str | None = None, **options: Any) -> WandbTracking:
 
     Takes the arguments of :class:`WandbTracking` and returns the registered instance.
     """
-    from graflow_core.plugins import get_plugin_manager
-
-    disable()
     tracking = WandbTracking(project, **options)
-    get_plugin_manager().register(tracking, name=_ENABLED_NAME)
+    enable_tracker(_ENABLED_NAME, tracking)
     return tracking
 
 
 def disable() -> None:
     """Undo :func:`enable`."""
-    from graflow_core.plugins import get_plugin_manager
-
-    manager = get_plugin_manager()
-    if manager.get_plugin(_ENABLED_NAME) is not None:
-        manager.unregister(name=_ENABLED_NAME)
-
-
-def _task_key(task_id: str, context: Any) -> str:
-    count = context.cycle_controller.cycle_counts.get(task_id, 1)
-    return task_id if count <= 1 else f"{task_id}#{count}"
+    disable_tracker(_ENABLED_NAME)
