@@ -157,6 +157,9 @@ class Step:
     #: The graflow node whose completion this step is (the task or group id).
     node: str | None = None
 
+    def __hash__(self) -> int:  # RetryDef/PolicyDef are not hashable; the id is unique
+        return hash((self.id, self.index))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (for tooling and rendering caches)."""
         return {
