@@ -484,8 +484,9 @@ class _AirflowConverter(_Converter):
             out.prepend(stmt, todo_comments(f"DAG not converted: {failure.reason} (line {line})"))
             return
         self.report.count("dag")
+        code = plan.render()
         self.imports_needed |= plan.imports
-        out.set(stmt, plan.render() + "\n")
+        out.set(stmt, code + "\n")
 
     def _dag_item(self, stmt: cst.With) -> cst.Call | None:
         for item in stmt.items:

@@ -684,8 +684,8 @@ class _Converter:
                 self.lines.line(node, within=fn) or self.line(fn), construct, sev, why, fix
             )
         self.report.count("flow")
-        self.imports_needed |= flow.plan.imports
         code = flow.plan.render()
+        self.imports_needed |= flow.plan.imports
         if "logging.getLogger" in code:
             self.needs_logging = True
         todos = [why for node, c, sev, why, fix in flow.notes if sev == "todo"]
@@ -1470,16 +1470,22 @@ class _FlowPlanner:
         kw = f", {kw}" if kw else ""
         loop_target = target
         target_names = names_of(target).stores or names_of(f"{target} = 0").stores
+        taken = (
+            set(target_names)
+            | set(names_of(iterable).loads)
+            | {n for v in kwargs.values() for n in names_of(v).loads}
+        )
+        index = next(n for n in ("i", "index", "position", "_i", "_index") if n not in taken)
         body = [
             "tasks = [",
-            f'    {task.name}(task_id=f"{node_id}_{{i}}"{kw})',
-            f"    for i, {loop_target} in enumerate({iterable})",
+            f'    {task.name}(task_id=f"{node_id}[{{{index}}}]"{kw})',
+            f"    for {index}, {loop_target} in enumerate({iterable})",
             "]",
         ]
         self.wp.imports.add("parallel")
         group = "parallel(*tasks)"
         if sequential:
-            group += '.with_execution(backend="direct")'
+            group += '.with_execution(backend_config={"thread_count": 1})'
         body += [
             "if len(tasks) > 1:",
             f"    ctx.next_task({group})",
@@ -1497,9 +1503,8 @@ class _FlowPlanner:
             used,
             deps=deps or set(),
             force_context=True,
-            doc=f"Run ``{task.name}`` once per item, in parallel"
-            + (" one after another" if sequential else "")
-            + ".",
+            doc=f"Run ``{task.name}`` once per item"
+            + (", one after another." if sequential else ", in parallel."),
         )
         node.comments = list(comments)
         comments.clear()
@@ -1517,7 +1522,7 @@ class _FlowPlanner:
             f"{task.name} per item",
             "info",
             "one task per item is added when the workflow runs (next_task of a parallel "
-            f"group); the ids are {node_id}_0, {node_id}_1, ...",
+            f"group); the ids are {node_id}[0], {node_id}[1], ...",
             "nothing to do; results reach later tasks as a list",
         )
         self.conv.report.count("map")
@@ -1561,7 +1566,7 @@ class _FlowPlanner:
                 "for loop",
                 "info",
                 "the loop's task calls run one after another inside one parallel group "
-                "(backend='direct')",
+                "(one thread)",
                 "drop .with_execution(...) to run them in parallel",
             )
 
@@ -1719,7 +1724,9 @@ class _FlowPlanner:
             for i, (target, _) in enumerate(instances):
                 if target:
                     out.append(f'chosen["{target}"] = tasks[{i}].task_id')
-            out.append('ctx.next_task(parallel(*tasks).with_execution(backend="direct"))')
+            out.append(
+                'ctx.next_task(parallel(*tasks).with_execution(backend_config={"thread_count": 1}))'
+            )
         if not out:
             out.append("pass")
         lines += ["    " + line for line in out]

@@ -69,7 +69,7 @@ def build_taskflow_etl():
             """Run ``score`` once per item, in parallel."""
             joined = ctx.get_result("join")
             tasks = [
-                score(task_id=f"score_{i}", row=row_item, factor=2)
+                score(task_id=f"score[{i}]", row=row_item, factor=2)
                 for i, row_item in enumerate(joined)
             ]
             if len(tasks) > 1:

@@ -53,7 +53,7 @@ def build_score_corpus():
             """Run ``score`` once per item, in parallel."""
             documents = ctx.get_result("list_documents")
             tasks = [
-                score(task_id=f"score_map_{i}", document=document_item, weights=weights)
+                score(task_id=f"score_map[{i}]", document=document_item, weights=weights)
                 for i, document_item in enumerate(documents)
             ]
             if len(tasks) > 1:
@@ -67,7 +67,7 @@ def build_score_corpus():
             """Run ``length`` once per item, in parallel."""
             documents = ctx.get_result("list_documents")
             tasks = [
-                length(task_id=f"length_map_{i}", document=doc)
+                length(task_id=f"length_map[{i}]", document=doc)
                 for i, doc in enumerate(documents)
             ]
             if len(tasks) > 1:
