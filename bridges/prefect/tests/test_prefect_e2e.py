@@ -135,4 +135,4 @@ def test_served_bridged_flow_runs_through_the_api(served, tmp_path: Path) -> Non
         ("notify", "Completed"),
     ]
     approve = runs[1]
-    assert approve.upstream.get("wait_for") == [runs[0].id]
+    assert approve.upstream.get("upstream") == [runs[0].id]

@@ -38,7 +38,7 @@ def test_group_members_run_concurrently_as_task_runs(prefect_server) -> None:
     s1, s2 = runs["s1"], runs["s2"]
     assert s1.start_time < s2.end_time and s2.start_time < s1.end_time
     # the group's successor waited for both members: Prefect shows the dependency
-    assert sorted(runs["gather"].upstream["wait_for"]) == sorted([s1.id, s2.id])
+    assert sorted(runs["gather"].upstream["upstream"]) == sorted([s1.id, s2.id])
 
 
 def test_retries_are_prefect_retries_and_the_core_does_not_retry_again(prefect_server) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import prefect
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRunResult
 from prefect.context import ContextModel, FlowRunContext, TaskRunContext
 
 PREFECT_VERSION: str = prefect.__version__
@@ -86,3 +87,34 @@ def task_options(
         if jitter_factor:
             options["retry_jitter_factor"] = jitter_factor
     return options
+
+
+def _dependencies(upstream: Sequence[Any]) -> dict[str, set[Any]] | None:
+    # Recorded as the task run's "upstream" inputs (the UI draws the edges) without Prefect
+    # waiting on them or resolving their results: the engine already ordered the tasks, and
+    # resolving would walk every upstream result value.
+    if not upstream:
+        return None
+    return {"upstream": {TaskRunResult(id=run_id) for run_id in upstream}}
+
+
+def run_task_now(task: Any, attempt: Any, upstream: Sequence[Any]) -> Any:
+    """Run ``task`` in this thread as a task run of the current flow run; returns its State."""
+    from prefect.task_engine import run_task
+
+    return run_task(
+        task=task,
+        parameters={"attempt": attempt, "upstream": None},
+        return_type="state",
+        dependencies=_dependencies(upstream),
+    )
+
+
+def submit_task(task: Any, attempt: Any, upstream: Sequence[Any]) -> Any:
+    """Submit ``task`` to the current flow run's task runner; returns its PrefectFuture."""
+    ctx = FlowRunContext.get()
+    if ctx is None:
+        raise RuntimeError("no Prefect flow run in this thread to submit a task run to")
+    return ctx.task_runner.submit(
+        task, {"attempt": attempt, "upstream": None}, None, dependencies=_dependencies(upstream)
+    )

@@ -316,8 +316,11 @@ def _hooks(context: ExecutionContext) -> Any:
     return hooks_for(context)
 
 
-def _run_attempt(attempt: _Attempt) -> Any:
-    """The function of every bridged Prefect task: run one graflow task attempt."""
+def _run_attempt(attempt: _Attempt, upstream: Any = None) -> Any:
+    """The function of every bridged Prefect task: run one graflow task attempt.
+
+    ``upstream`` only names the input under which the upstream task runs are recorded.
+    """
     return attempt()
 
 
@@ -326,8 +329,9 @@ class PrefectTaskHost:
 
     Used by :func:`to_prefect_flow` for one flow run; it must be created inside the flow run
     (it captures the flow's thread and Prefect context). Task runs are named by the graflow
-    task id; a task's static predecessors that completed are passed as ``wait_for`` so the
-    Prefect UI draws the graph.
+    task id; a task's static predecessors that completed are recorded as its ``upstream``
+    inputs, so the Prefect UI draws the graph (Prefect neither waits on them — the engine
+    already ordered the tasks — nor walks their results).
     """
 
     def __init__(self, task_cache: _TaskCache, tags: Sequence[str] = ()) -> None:
@@ -335,7 +339,8 @@ class PrefectTaskHost:
         self._prefect_context = _compat.prefect_context_snapshot()
         self._tasks = task_cache
         self._tags = tuple(tags)
-        self._states: dict[str, Any] = {}
+        #: graflow id → ids of the completed task runs it stands for (a group: its members')
+        self._done: dict[str, list[Any]] = {}
         #: task id → id of the Prefect task run of its last attempt (tests and tracking read it)
         self.task_run_ids: dict[str, str] = {}
 
@@ -353,14 +358,8 @@ class PrefectTaskHost:
             # The engine runs the group (policy, branches, merge); its members come back
             # through this hook from the group's threads and become concurrent task runs.
             value = invoke()
-            members: list[Any] = []
-            for member in task.tasks:
-                found = self._states.get(member.task_id)
-                if isinstance(found, list):
-                    members.extend(found)
-                elif found is not None:
-                    members.append(found)
-            self._states[task_id] = members
+            done = self._done
+            self._done[task_id] = [r for m in task.tasks for r in done.get(m.task_id, ())]
             return TaskOutcome(value)
         return TaskOutcome(self._run(task, task_id, context, invoke))
 
@@ -380,21 +379,22 @@ class PrefectTaskHost:
         jitter = JITTER_FACTOR if policy is not None and policy.jitter else None
         ptask = self._tasks.get(task_id, retries, delays, jitter, self._tags)
         attempt = _Attempt(task, task_id, context, invoke, delays)
-        wait_for = self._upstream(task_id, context)
+        upstream = self._upstream(task_id, context)
         if threading.get_ident() == self._flow_thread:
-            state = ptask(attempt, wait_for=wait_for, return_state=True)
+            state = _compat.run_task_now(ptask, attempt, upstream)
         else:
             # A parallel-group member on one of the group's threads: submit it to the flow's
             # task runner (the thread needs Prefect's context for that) and wait for it.
             _compat.enter_prefect_context(self._prefect_context)
-            future = ptask.submit(attempt, wait_for=wait_for)
+            future = _compat.submit_task(ptask, attempt, upstream)
             future.wait()
             state = future.state
         run_id = state.state_details.task_run_id
         if run_id is not None:
             self.task_run_ids[task_id] = str(run_id)
         if state.is_completed() and attempt.ran:
-            self._states[task_id] = state
+            if run_id is not None:
+                self._done[task_id] = [run_id]
             return attempt.value
         if attempt.error is not None:
             raise attempt.error
@@ -403,21 +403,14 @@ class PrefectTaskHost:
             f"{state.name!r} ({state.message or 'no message'})."
         )
 
-    def _upstream(self, task_id: str, context: ExecutionContext) -> list[Any] | None:
-        graph = context.graph
-        base = context._base_id(task_id)
+    def _upstream(self, task_id: str, context: ExecutionContext) -> list[Any]:
+        """Task run ids of the completed static predecessors (the UI draws them as edges)."""
         try:
-            preds = graph.predecessors(base)
+            preds = context.graph.predecessors(context._base_id(task_id))
         except KeyError:
-            return None
-        states: list[Any] = []
-        for pred in preds:
-            found = self._states.get(pred)
-            if isinstance(found, list):
-                states.extend(found)
-            elif found is not None:
-                states.append(found)
-        return [s for s in states if s.is_completed()] or None
+            return []
+        done = self._done
+        return [run_id for pred in preds for run_id in done.get(pred, ())]
 
 
 class _TaskCache:
