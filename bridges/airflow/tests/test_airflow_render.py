@@ -293,7 +293,7 @@ def _spec_of(wf: Any) -> Any:
 
 
 @pytest.mark.parametrize("task_groups", [True, False], ids=["task_groups", "flat"])
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.static], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
 def test_round_trip_spec_dag_spec(example, task_groups):
     from graflow_airflow import spec_from_rendered_dag, to_airflow_dag
 
