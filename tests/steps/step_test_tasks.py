@@ -40,7 +40,7 @@ def build_big():
     return wf
 
 
-@task(inject_context=True, retry_policy=RetryPolicy(max_retries=2, initial_interval=0.5))
+@task(inject_context=True, retry_policy=RetryPolicy(max_retries=2, initial_interval=0.05))
 def always_fails(ctx: Any) -> None:
     raise RuntimeError(f"attempt {ctx.retry_count + 1} of {ctx.task_id}")
 

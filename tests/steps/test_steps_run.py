@@ -94,10 +94,10 @@ def test_steps_carry_the_effective_retry_policy():
     plan = plan_steps(tt.build_always_fails())
     assert plan.step("make_big").retry is None
     step = plan.step("always_fails")
-    assert step.retry == RetryDef(max_retries=2, initial_interval=0.5)
+    assert step.retry == RetryDef(max_retries=2, initial_interval=0.05)
     assert retry_of(step) == {
         "retries": 2,
-        "delay": 0.5,
+        "delay": 0.05,
         "backoff": 2.0,
         "max_delay": 60.0,
         "jitter": False,
