@@ -329,3 +329,15 @@ def test_plugins_see_every_op_as_a_step_run(dagster_memory_instance: DagsterInst
     result = execute(job, dagster_memory_instance, {"n": 1})
     assert result.success
     assert seen == [(t, result.run_id, "step") for t in ("load", "transform", "report")]
+
+
+def test_inputs_a_job_is_made_from() -> None:
+    from graflow_core.exceptions import ConfigError
+
+    spec = build_spec(flows.build_data_flow())
+    by_ref = to_dagster_job("dagster_test_flows:build_data_flow")
+    assert job_to_spec(by_ref) == spec
+    assert job_to_spec(to_dagster_job(spec.to_json())) == spec
+    assert job_to_spec(to_dagster_job(spec.to_dict())) == spec
+    with pytest.raises(ConfigError, match="'module:attr' reference, got int"):
+        to_dagster_job(42)

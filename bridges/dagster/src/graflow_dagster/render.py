@@ -76,6 +76,10 @@ def _as_spec(workflow_or_spec: Any, start_node: str | None) -> WorkflowSpec:
 
     if isinstance(workflow_or_spec, WorkflowSpec):
         return workflow_or_spec
+    if isinstance(workflow_or_spec, str) and not workflow_or_spec.lstrip().startswith("{"):
+        from graflow_dagster.export import _resolve
+
+        return _as_spec(_resolve(workflow_or_spec), start_node)  # "module:attr"
     if isinstance(workflow_or_spec, (str, bytes)):
         return WorkflowSpec.from_json(workflow_or_spec)
     if isinstance(workflow_or_spec, Mapping):
@@ -83,8 +87,8 @@ def _as_spec(workflow_or_spec: Any, start_node: str | None) -> WorkflowSpec:
     if hasattr(workflow_or_spec, "graph"):
         return build_spec(workflow_or_spec, start_node=start_node)
     raise ConfigError(
-        f"to_dagster_job() needs a graflow workflow or a WorkflowSpec, got "
-        f"{type(workflow_or_spec).__name__}"
+        f"to_dagster_job() needs a graflow workflow, a WorkflowSpec (or its dict/JSON) or a "
+        f"'module:attr' reference, got {type(workflow_or_spec).__name__}"
     )
 
 
@@ -92,12 +96,8 @@ def planned_dependencies(spec: WorkflowSpec, start_node: str | None = None) -> d
     """``{step_id: {upstream step ids}}`` of the job ``spec`` renders to."""
     from graflow_core.steps import plan_steps
 
-    plan = plan_steps(spec, start_node=start_node or _start_of(spec))
+    plan = plan_steps(spec, start_node=start_node or spec.start_node)
     return {s.id: set(s.upstream) for s in plan.steps}
-
-
-def _start_of(spec: WorkflowSpec) -> str | None:
-    return spec.start_node
 
 
 # -- failure payloads --------------------------------------------------------------------------
@@ -394,7 +394,8 @@ def to_dagster_job(
     """A :class:`dagster.JobDefinition` running ``workflow_or_spec`` one op per graflow step.
 
     Args:
-        workflow_or_spec: a workflow (``WorkflowContext``), a ``WorkflowSpec``, or its dict/JSON.
+        workflow_or_spec: a workflow (``WorkflowContext``), a ``WorkflowSpec`` or its dict/JSON,
+            or a ``"module:attr"`` reference to a workflow or a function returning one.
             Its tasks must be importable by reference when the job runs in other processes
             (Dagster's multiprocess executor, ``dagster job execute``).
         name: the job's name (default: the workflow's name, made valid for Dagster).
