@@ -14,19 +14,21 @@ def _runs(scratch) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
-def test_a_retry_resumes_after_the_last_completed_task(airflow_env, dag_id, tmp_path, capfd):
+def _flaky_dag(dag_id: str, scratch, **options):
+    """A DAG with one GraflowOperator ``flow`` running the flaky chain (step3 fails once)."""
     from airflow.sdk import DAG
     from graflow_airflow import GraflowOperator
+
+    options.setdefault("op_kwargs", {"n": 1, "scratch_dir": str(scratch)})
+    with DAG(dag_id, schedule=None) as dag:
+        GraflowOperator(task_id="flow", workflow=FLAKY, **options)
+    return dag
+
+
+def test_a_retry_resumes_after_the_last_completed_task(airflow_env, dag_id, tmp_path, capfd):
     from graflow_airflow.operator import RESULT_KEY_PREFIX
 
-    with DAG(dag_id, schedule=None) as dag:
-        GraflowOperator(
-            task_id="flow",
-            workflow=FLAKY,
-            op_kwargs={"n": 1, "scratch_dir": str(tmp_path)},
-            retries=1,
-            retry_delay=timedelta(0),
-        )
+    dag = _flaky_dag(dag_id, tmp_path, retries=1, retry_delay=timedelta(0))
     result = airflow_env.run_dag(dag, run_id="retry-run")
 
     assert result.state == "success", result.task_states
@@ -55,14 +57,7 @@ def test_a_retry_resumes_after_the_last_completed_task(airflow_env, dag_id, tmp_
 
 
 def test_without_a_retry_the_task_fails_and_keeps_its_checkpoint(airflow_env, dag_id, tmp_path):
-    from airflow.sdk import DAG
-    from graflow_airflow import GraflowOperator
-
-    with DAG(dag_id, schedule=None) as dag:
-        GraflowOperator(
-            task_id="flow", workflow=FLAKY, op_kwargs={"n": 1, "scratch_dir": str(tmp_path)}
-        )
-    result = airflow_env.run_dag(dag, run_id="no-retry")
+    result = airflow_env.run_dag(_flaky_dag(dag_id, tmp_path), run_id="no-retry")
     assert result.task_states["flow"] == "failed"
     assert _runs(tmp_path) == ["step1", "step2", "step3"]
     location = airflow_env.checkpoints / dag_id / "no-retry" / "flow" / "-1"
@@ -201,18 +196,14 @@ def test_malformed_arguments_fail_when_the_dag_is_parsed():
 
 def test_checkpoints_go_to_an_fsspec_url_and_retries_resume_from_it(airflow_env, dag_id, tmp_path):
     import fsspec
-    from airflow.sdk import DAG
-    from graflow_airflow import GraflowOperator
 
-    with DAG(dag_id, schedule=None) as dag:
-        GraflowOperator(
-            task_id="flow",
-            workflow=FLAKY,
-            op_kwargs={"n": 1, "scratch_dir": str(tmp_path)},
-            checkpoint_location="memory://graflow-ckpt/{{ dag.dag_id }}",
-            retries=1,
-            retry_delay=timedelta(0),
-        )
+    dag = _flaky_dag(
+        dag_id,
+        tmp_path,
+        checkpoint_location="memory://graflow-ckpt/{{ dag.dag_id }}",
+        retries=1,
+        retry_delay=timedelta(0),
+    )
     result = airflow_env.run_dag(dag, run_id="url-run")
     assert result.succeeded, result.task_states
     assert _runs(tmp_path) == ["step1", "step2", "step3", "step3", "step4"]
@@ -262,19 +253,9 @@ def test_op_kwargs_can_come_from_an_upstream_task(airflow_env, dag_id):
 def test_without_a_signing_key_nothing_runs_and_airflow_does_not_retry(
     airflow_env, dag_id, tmp_path, monkeypatch
 ):
-    from airflow.sdk import DAG
-    from graflow_airflow import GraflowOperator
-
     monkeypatch.delenv("GRAFLOW_SECRET_KEY", raising=False)
     monkeypatch.delenv("GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS", raising=False)
-    with DAG(dag_id, schedule=None) as dag:
-        GraflowOperator(
-            task_id="flow",
-            workflow=FLAKY,
-            op_kwargs={"n": 1, "scratch_dir": str(tmp_path)},
-            retries=2,
-        )
-    result = airflow_env.run_dag(dag)
+    result = airflow_env.run_dag(_flaky_dag(dag_id, tmp_path, retries=2))
     assert result.task_states["flow"] == "failed"
     assert result.try_numbers["flow"] == 1
     assert _runs(tmp_path) == []
