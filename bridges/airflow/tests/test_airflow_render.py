@@ -346,3 +346,87 @@ def test_bad_input_is_a_graflow_error():
     with pytest.raises(RenderError, match="needs a workflow") as info:
         to_airflow_dag(42)  # type: ignore[arg-type]
     assert isinstance(info.value, GraflowError)
+
+
+# -- round trip on generated workflows -----------------------------------------------------------
+
+
+def plain(value: int = 0) -> int:
+    """The function of the generated workflows' tasks (module level: referencable)."""
+    return value
+
+
+def _shapes():
+    from hypothesis import strategies as st
+
+    leaf = st.tuples(
+        st.just("task"), st.integers(0, 3), st.floats(0, 5), st.sampled_from([1.0, 2.0])
+    )
+    member = st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.tuples(st.just("chain"), st.lists(leaf, min_size=2, max_size=3)),
+            st.tuples(st.just("group"), st.lists(inner, min_size=2, max_size=3)),
+        ),
+        max_leaves=6,
+    )
+    block = st.one_of(leaf, st.tuples(st.just("group"), st.lists(member, min_size=2, max_size=4)))
+    return st.lists(block, min_size=1, max_size=5)
+
+
+def _build(blocks: list[Any]) -> Any:
+    """A workflow from generated blocks chained with >> (groups, nested groups, member chains,
+    per-task retry policies)."""
+    from graflow_core import ParallelGroup, RetryPolicy, workflow
+    from graflow_core.core.task import TaskWrapper
+
+    counter = iter(range(10_000))
+
+    def make(shape: Any) -> Any:
+        kind = shape[0]
+        if kind == "task":
+            _, retries, delay, factor = shape
+            n = next(counter)
+            policy = (
+                RetryPolicy(
+                    max_retries=retries, initial_interval=round(delay, 2), backoff_factor=factor
+                )
+                if retries
+                else None
+            )
+            return TaskWrapper(f"t{n}", plain, retry_policy=policy)
+        if kind == "chain":
+            items = [make(s) for s in shape[1]]
+            head = items[0]
+            for item in items[1:]:
+                head = head >> item
+            return head
+        return ParallelGroup([make(s) for s in shape[1]], name=f"g{next(counter)}")
+
+    with workflow("generated") as wf:
+        previous = None
+        for block in blocks:
+            node = make(block)
+            if previous is not None:
+                previous >> node
+            previous = node
+    return wf
+
+
+def test_round_trip_on_generated_workflows():
+    from graflow_airflow import spec_from_rendered_dag, to_airflow_dag
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from graflow_core.core.workflow import clear_workflow_context
+    from graflow_core.spec import build_spec
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_shapes(), st.booleans())
+    def check(blocks: list[Any], task_groups: bool) -> None:
+        clear_workflow_context()
+        spec = build_spec(_build(blocks))
+        dag = to_airflow_dag(spec, dag_id="generated", task_groups=task_groups)
+        assert spec_from_rendered_dag(dag) == spec
+
+    check()
