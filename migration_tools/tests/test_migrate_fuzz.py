@@ -51,8 +51,9 @@ def test_site_packages_convert_without_exceptions() -> None:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        frontends = [package] + (["airflow" if package == "prefect" else "prefect"]
-                                 if index % 4 == 0 else [])
+        frontends = [package] + (
+            ["airflow" if package == "prefect" else "prefect"] if index % 4 == 0 else []
+        )
         for frontend in frontends:
             try:
                 migrate_source(text, frontend, path=str(path))

@@ -501,6 +501,7 @@ class _AirflowConverter(_Converter):
         dag_id: str | None = None
         params: list[Param] = []
         defaults: dict[str, str] = {}
+        dropped: list[str] = []
         if call is None:
             return dag_id, params, defaults
         for index, arg in enumerate(call.args):
@@ -542,6 +543,8 @@ class _AirflowConverter(_Converter):
             elif key == "version":
                 plan_kwargs.append(("version", code))
             elif key in _DAG_INFO or key == "dag_id":
+                if not key.endswith("callback") and key != "dag_id":
+                    dropped.append(key)
                 if key.endswith("callback"):
                     self.report.add(
                         self.line(node),
@@ -558,6 +561,15 @@ class _AirflowConverter(_Converter):
                     f"the DAG option {key!r} is not converted",
                     "check whether it matters and implement it by hand",
                 )
+        if dropped:
+            self.report.add(
+                self.line(node),
+                f"DAG({', '.join(k + '=...' for k in dropped)})",
+                "info",
+                "dropped: scheduling settings have no meaning for a graflow workflow",
+                "schedule the runner function with your scheduler, or deploy the workflow "
+                "with a graflow bridge",
+            )
         return dag_id, params, defaults
 
     def _params_of(self, value: cst.BaseExpression, node: cst.CSTNode) -> list[Param]:
