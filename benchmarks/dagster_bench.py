@@ -79,19 +79,16 @@ def step(k: int = 0) -> int:
 
 
 def build_large(n: int) -> WorkflowContext:
-    """About ``n`` tasks: blocks ``(a | b) >> c >> d >> e`` (best-effort groups) in a chain."""
+    """About ``n`` tasks: a chain of blocks, each a best-effort group of two tasks followed by
+    three tasks (the shape of ``benchmarks/programs/spec_build.py``)."""
     with workflow("bench_large") as wf:
-        prev: Any = source
+        tail: Any = source
         for i in range(0, n - 5, 5):
-            group = step(task_id=f"a{i}", k=i) | step(task_id=f"b{i}", k=i + 1)
-            group.with_execution(policy="best_effort")
-            prev = (
-                prev
-                >> group
-                >> step(task_id=f"c{i}", k=i)
-                >> step(task_id=f"d{i}")
-                >> step(task_id=f"e{i}")
-            )
+            pair = ParallelGroup([step(task_id=f"{x}{i}", k=i) for x in "ab"])
+            block = [pair.with_execution(policy="best_effort")]
+            block += [step(task_id=f"{x}{i}", k=i) for x in "cde"]
+            for node in block:
+                tail = tail >> node
     return wf
 
 

@@ -18,34 +18,34 @@ import test_spec_properties as props  # noqa: E402
 from graflow_dagster import graflow_result, job_to_spec, to_dagster_job  # noqa: E402
 
 
-def _threaded(plan: dict[str, Any]) -> dict[str, Any]:
-    """Every group on threads: the 'direct' backend shares one channel between members (a
-    failed member's writes stay), which isolated ops do not reproduce."""
+def _isolated_groups(wf: Any) -> Any:
+    """The workflow with 'direct'-backend groups on the default backend, as a spec.
 
-    def fix(group: dict[str, Any]) -> None:
-        if group["backend"] == "direct":
-            group["backend"] = None
-        for m in group["members"]:
-            if m["kind"] == "group":
-                fix(m["group"])
+    The 'direct' backend shares one channel between members (a failed member's writes stay),
+    which isolated ops do not reproduce.
+    """
+    from graflow_core.spec import build_spec
 
-    for kind, node in plan["nodes"]:
-        if kind == "group":
-            fix(node)
-    return plan
+    spec = build_spec(wf)
+    for group in spec.groups:
+        if group.backend == "direct":
+            group.backend = None
+    return spec
 
 
-def _native(wf: Any) -> tuple[Any, ...]:
+def _native(spec: Any) -> tuple[Any, ...]:
+    from graflow_core.spec import load_workflow
+
     try:
-        result, ctx = wf.execute(ret_context=True)
+        result, ctx = load_workflow(spec).execute(start_node=spec.start_node, ret_context=True)
     except Exception:
         return ("error",)
     return ("ok", repr(result), {k: repr(v) for k, v in ctx.channel.data.items()})
 
 
-def _dagster(wf: Any, instance: DagsterInstance) -> tuple[Any, ...]:
+def _dagster(spec: Any, instance: DagsterInstance) -> tuple[Any, ...]:
     try:
-        job = to_dagster_job(wf)
+        job = to_dagster_job(spec)
     except Exception:
         return ("error",)  # e.g. no start node: natively a graph error too
     result = job.execute_in_process(instance=instance, raise_on_error=False)
@@ -66,9 +66,9 @@ def _dagster(wf: Any, instance: DagsterInstance) -> tuple[Any, ...]:
 def test_random_workflows_as_jobs_like_natively(
     plan: dict[str, Any], dagster_memory_instance: DagsterInstance
 ) -> None:
-    plan = _threaded(plan)
-    expected = _native(props._Builder().build(plan))
-    got = _dagster(props._Builder().build(plan), dagster_memory_instance)
+    spec = _isolated_groups(props._Builder().build(plan))
+    expected = _native(spec)
+    got = _dagster(spec, dagster_memory_instance)
     assert got == expected
 
 
