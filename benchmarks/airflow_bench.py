@@ -17,7 +17,7 @@ The tasks must be importable by reference, so the program imports itself as the 
 ``airflow_bench`` and renders the workflow from there.
 
 Usage: python benchmarks/airflow_bench.py [--runs N] [--warmup N] [--work N] [--parse-runs N]
-Prints one JSON object with the medians.
+Prints one line ``BENCH_RESULT {json}`` with the medians (Airflow logs to stdout too).
 """
 
 from __future__ import annotations
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.update(bench_parse(args.parse_runs))
     out.update(bench_imports(args.import_runs))
     out["targets"] = {"ratio": 1.10, "parse_500_tasks_s": 1.0, "import_graflow_airflow_ms": 30}
-    print(json.dumps(out))
+    print("BENCH_RESULT " + json.dumps(out), flush=True)
     return out
 
 
