@@ -169,3 +169,32 @@ def mixed_dag(dag_id: str) -> Any:
 
         consume(inner.output)
     return dag
+
+
+def classic_branch_dag(dag_id: str) -> Any:
+    """A hand-written BaseBranchOperator subclass choosing by a param (templated, overridable)."""
+    from airflow.providers.standard.operators.branch import BaseBranchOperator
+    from airflow.sdk import DAG, task
+
+    class PickParity(BaseBranchOperator):
+        template_fields = ("prefix",)
+
+        def __init__(self, *, prefix: str, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.prefix = prefix
+
+        def choose_branch(self, context: Any) -> str:
+            return f"{self.prefix}_{'even' if context['params']['n'] % 2 == 0 else 'odd'}"
+
+    with DAG(dag_id, schedule=None, params={"n": 1, "kind": "num"}) as dag:
+
+        @task(task_id="num_even")
+        def even() -> str:
+            return "even"
+
+        @task(task_id="num_odd")
+        def odd() -> str:
+            return "odd"
+
+        PickParity(task_id="pick", prefix="{{ params.kind }}") >> [even(), odd()]
+    return dag

@@ -177,9 +177,10 @@ def test_a_bad_reference_fails_the_airflow_task_without_retries(airflow_env, dag
         GraflowOperator(
             task_id="bad", workflow="airflow_operator_workflows:no_such_name", retries=3
         )
+        GraflowOperator(task_id="bad_start", workflow=FLAKY, start_node="nope", retries=3)
     result = airflow_env.run_dag(dag)
-    assert result.task_states["bad"] == "failed"
-    assert result.try_numbers["bad"] == 1  # AirflowFailException: no retry
+    assert result.task_states == {"bad": "failed", "bad_start": "failed"}
+    assert result.try_numbers == {"bad": 1, "bad_start": 1}  # AirflowFailException: no retry
 
 
 def test_malformed_arguments_fail_when_the_dag_is_parsed():

@@ -196,3 +196,15 @@ def test_a_graflow_operator_in_a_hand_written_dag_runs_through_execute(airflow_e
     assert results == native.xcoms == {"inner": 42, "consume": "got 42"}
     assert not wf.airflow_report.rendered
     assert [i.what for i in wf.airflow_report.items] == ["operator GraflowOperator"]
+
+
+@pytest.mark.parametrize("n", [4, 7])
+def test_a_classic_branch_operator_chooses_through_choose_branch(airflow_env, dag_id, n):
+    native, results, _, wf = _both(airflow_env, dags.classic_branch_dag(dag_id), {"n": n})
+    assert native.succeeded, native.task_states
+    assert (
+        results
+        == native.xcoms
+        == {"num_even" if n % 2 == 0 else "num_odd": ("even" if n % 2 == 0 else "odd")}
+    )
+    assert wf.airflow_report.branches == {"pick": "goto"}
