@@ -28,9 +28,10 @@ restored when the session ends):
   Airflow's in-process execution API opens its own connection), initialised in process with
   ``airflow.utils.db.initdb()``;
 - ``AIRFLOW__CORE__LOAD_EXAMPLES=False``, an empty DAGs folder (``airflow_env.dags_folder``), a
-  plugins folder and a log folder inside the temporary home, a Fernet key, and
+  plugins folder and a log folder inside the temporary home, a Fernet key, new DAGs unpaused,
+  XCom deserialisation of any class allowed (tests return their own types), and
   ``GRAFLOW_AIRFLOW_CHECKPOINTS`` pointing into the temporary home (where ``GraflowOperator`` keeps
-  its checkpoints);
+  its checkpoints; ``airflow_env.checkpoints``);
 - a warm-up run of a one-task DAG, so the first ``dag.test()`` of the process (6 to 9 s: Airflow
   builds its in-process execution API) is paid in the fixture and later runs cost 0.2 to 0.5 s.
 
