@@ -101,6 +101,8 @@ _INFO_OPTIONS = {
     "map_index_template",
     "task_display_name",
 }
+#: operator arguments the converter uses itself
+_OPERATOR_ARGS = {"task_id", "python_callable", "op_args", "op_kwargs", "dag"}
 _RETRY_OPTIONS = {
     "retries",
     "retry_delay",
@@ -208,18 +210,8 @@ class _AirflowConverter(_Converter):
 
     # -- kinds ---------------------------------------------------------------------------------
 
-    def decorator_kind(self, dec: cst.Decorator) -> tuple[str | None, cst.Call | None]:
-        expr = dec.decorator
-        call = expr if isinstance(expr, cst.Call) else None
-        target = call.func if call is not None else expr
-        name = self.qualified(target)
-        if name in _DAG_DECORATORS:
-            return "flow", call
-        if name in _TASK_DECORATORS:
-            return "task", call
-        if name is not None and any(name.startswith(t + ".") for t in _TASK_DECORATORS):
-            return "other_task", call
-        return None, None
+    flow_decorators = frozenset(_DAG_DECORATORS)
+    task_decorators = frozenset(_TASK_DECORATORS)
 
     # -- pass 1 --------------------------------------------------------------------------------
 
@@ -292,13 +284,7 @@ class _AirflowConverter(_Converter):
         out += self.retry_options(opts, line, construct)
         task.has_retries = any(k in ("max_retries", "retry_policy") for k, _ in out)
         for key, value in opts.items():
-            if key in _RETRY_OPTIONS or key in {
-                "task_id",
-                "python_callable",
-                "op_args",
-                "op_kwargs",
-                "dag",
-            }:
+            if key in _RETRY_OPTIONS or key in _OPERATOR_ARGS:
                 continue
             if key in _INFO_OPTIONS:
                 self.report.add(
@@ -946,13 +932,7 @@ class _ClassicPlanner(_TaskFlowPlanner):
             defaults={k: v for k, v in self.defaults.items() if k == "execution_timeout"},
         )
         for key in opts:
-            if key in _RETRY_OPTIONS or key in (
-                "task_id",
-                "python_callable",
-                "op_args",
-                "op_kwargs",
-                "dag",
-            ):
+            if key in _RETRY_OPTIONS or key in _OPERATOR_ARGS:
                 continue
             sev = "info" if key in _INFO_OPTIONS else "todo"
             self.conv.report.add(

@@ -338,15 +338,23 @@ class _Converter:
             return None
         return ".".join([base, *reversed(parts)])
 
+    #: qualified names of the flow (DAG) and task decorators of the front end
+    flow_decorators: frozenset[str] = frozenset(_FLOW)
+    task_decorators: frozenset[str] = frozenset(_TASK)
+
     def decorator_kind(self, dec: cst.Decorator) -> tuple[str | None, cst.Call | None]:
+        """``("flow" | "task" | "other_task" | None, the decorator call or None)``;
+        ``other_task``: a variant of the task decorator that is not converted (``@task.bash``)."""
         expr = dec.decorator
         call = expr if isinstance(expr, cst.Call) else None
         target = call.func if call is not None else expr
         name = self.qualified(target)
-        if name in _FLOW:
+        if name in self.flow_decorators:
             return "flow", call
-        if name in _TASK:
+        if name in self.task_decorators:
             return "task", call
+        if name is not None and any(name.startswith(t + ".") for t in self.task_decorators):
+            return "other_task", call
         return None, None
 
     # -- pass 1: what the module defines -------------------------------------------------------
@@ -774,6 +782,14 @@ class _FlowPlanner:
     ) -> _Unsupported:
         return _Unsupported(node, construct, reason, fix)
 
+    def early_return(self, stmt: cst.CSTNode) -> _Unsupported:
+        return self.unsupported(
+            stmt,
+            "return",
+            "an early return cannot be converted",
+            "make the return the last statement of the flow",
+        )
+
     def note(self, node: cst.CSTNode, construct: str, sev: str, why: str, fix: str) -> None:
         self.notes.append((node, construct, sev, why, fix))
 
@@ -903,12 +919,7 @@ class _FlowPlanner:
             small = stmt.body[0]
             if isinstance(small, cst.Return):
                 if not is_last:
-                    raise self.unsupported(
-                        stmt,
-                        "return",
-                        "an early return cannot be converted",
-                        "make the return the last statement of the flow",
-                    )
+                    raise self.early_return(stmt)
                 self.flush_glue()
                 self.wp.return_expr = (
                     self.conv.clean(self.code(small.value)) if small.value is not None else None
@@ -1040,12 +1051,7 @@ class _FlowPlanner:
             return
         if isinstance(small, cst.Return) and small.value is not None:
             if not is_last:
-                raise self.unsupported(
-                    stmt,
-                    "return",
-                    "an early return cannot be converted",
-                    "make the return the last statement of the flow",
-                )
+                raise self.early_return(stmt)
             new = self.hoist(small.value, stmt, comments, result_name=None)
             self.wp.return_expr = self.conv.clean(self.conv.module.code_for_node(new))
             return
@@ -1320,6 +1326,21 @@ class _FlowPlanner:
         }
         return kwargs, reads
 
+    def call_kwargs(
+        self, task: TaskDef, call: _Call, stmt: cst.CSTNode, construct: str
+    ) -> tuple[dict[str, str], list[cst.BaseExpression]]:
+        """The call's arguments by parameter name and its ``wait_for`` expressions."""
+        args, waits = self.split_args(call)
+        bound = self.bind_args(task, args)
+        if bound is None:
+            raise self.unsupported(
+                stmt,
+                construct,
+                "the arguments do not match the task's parameters",
+                "pass the arguments by name",
+            )
+        return dict(bound[0]), waits
+
     def direct_ok(self, task: TaskDef, kwargs: dict[str, str], reads: dict[str, str]) -> bool:
         """True when an instance with bound kwargs gets exactly the call's arguments."""
         dynamic = set(self.wp.env) | self.wp.param_names
@@ -1454,16 +1475,7 @@ class _FlowPlanner:
             )
         self.require_params(task, stmt, f"mapping {call.callee}")
         if kwargs is None:
-            args, waits = self.split_args(call)
-            bound = self.bind_args(task, args)
-            if bound is None:
-                raise self.unsupported(
-                    stmt,
-                    f"{call.callee}(...) in a loop",
-                    "the arguments do not match the task's parameters",
-                    "pass the arguments by name",
-                )
-            kwargs = dict(bound[0])
+            kwargs, waits = self.call_kwargs(task, call, stmt, f"{call.callee}(...) in a loop")
             deps = self.wait_deps(waits, stmt)
         node_id = self.wp.new_id(f"{task.task_id}{self.map_suffix}")
         kw = self.instance_kwargs(task, dict(kwargs), stmt)
@@ -1677,16 +1689,7 @@ class _FlowPlanner:
                 continue
             task = self.conv.tasks[call.callee]
             self.require_params(task, inner, f"{call.callee}() in an if branch")
-            args, _ = self.split_args(call)
-            bound = self.bind_args(task, args)
-            if bound is None:
-                raise self.unsupported(
-                    inner,
-                    f"{call.callee}() in an if branch",
-                    "the arguments do not match the task's parameters",
-                    "pass the arguments by name",
-                )
-            kwargs = bound[0]
+            kwargs, _ = self.call_kwargs(task, call, inner, f"{call.callee}() in an if branch")
             for code in kwargs.values():
                 if names_of(code).loads & local:
                     raise self.unsupported(
