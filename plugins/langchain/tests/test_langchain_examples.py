@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,9 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "langchain" / "rese
 
 
 def test_research_assistant_example_runs() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFLOW_DISABLE_PLUGIN")}
     done = subprocess.run(
-        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=180
+        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=180, env=env
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

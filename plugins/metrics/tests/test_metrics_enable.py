@@ -14,11 +14,17 @@ from metrics_test_helpers import get_health, sample, scrape
 
 from graflow_core import task, workflow
 
+# a clean environment for subprocesses: no metrics switch, plugin autoload on
+_OWN_ENV = ("GRAFLOW_METRICS", "GRAFLOW_DISABLE_PLUGIN")
 PER_TASK_HOOKS = ("task_start", "task_end", "task_failure", "task_retry", "execute_task")
 
 
 def _run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFLOW_METRICS")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GRAFLOW_METRICS", "GRAFLOW_DISABLE_PLUGIN"))
+    }
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],

@@ -8,11 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+# a clean environment for subprocesses: no metrics switch, plugin autoload on
+_OWN_ENV = ("GRAFLOW_METRICS", "GRAFLOW_DISABLE_PLUGIN")
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "metrics" / "monitored_pipeline.py"
 
 
 def test_monitored_pipeline_example_runs() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFLOW_METRICS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GRAFLOW_METRICS", "GRAFLOW_DISABLE_PLUGIN"))
+    }
     env["METRICS_PORT"] = "0"
     done = subprocess.run(
         [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=180, env=env
