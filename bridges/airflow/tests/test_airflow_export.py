@@ -225,3 +225,41 @@ def test_500_task_dag_file_parses_within_a_second(tmp_path):
     best, tasks = timings[0]  # best of 3 fresh processes: other tests share the CPUs in CI
     assert tasks == 100 * 6  # 500 graflow tasks + one join task per group
     assert best <= 1.0, f"500-task DAG file parsed in {best:.2f} s at best (runs: {timings})"
+
+
+def test_load_dag_errors_name_the_reference_and_the_fix(tmp_path, monkeypatch):
+    from graflow_airflow.dagfile import DagFileError, dag_file_source, load_workflow_reference
+
+    from graflow_core.exceptions import GraflowError
+
+    with pytest.raises(DagFileError, match="must look like 'module:attr'"):
+        load_workflow_reference("no_colon")
+    with pytest.raises(
+        DagFileError, match=r"cannot import module 'not_a_module_xyz'.*--import-path"
+    ):
+        load_workflow_reference("not_a_module_xyz:wf")
+    (tmp_path / "ref_target_mod.py").write_text("wf = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(DagFileError, match=r"has no attribute 'missing'.*re-export"):
+        load_workflow_reference("ref_target_mod:missing")
+    with pytest.raises(DagFileError, match="is a int, not a workflow") as info:
+        load_workflow_reference("ref_target_mod:wf")
+    assert isinstance(info.value, GraflowError)
+    with pytest.raises(DagFileError, match="not a JSON value"):
+        dag_file_source("m:wf", dag_id="d", options={"schedule": object()})
+
+
+def test_several_roots_need_a_start_node():
+    from graflow_airflow import to_airflow_dag
+    from graflow_airflow.render import RenderError
+
+    from graflow_core import workflow
+    from graflow_core.testing import catalog
+
+    with workflow("two_roots") as wf:
+        catalog.load >> catalog.transform
+        catalog.prepare >> catalog.transform
+    with pytest.raises(RenderError, match="start_node"):
+        to_airflow_dag(wf, dag_id="two_roots")
+    dag = to_airflow_dag(wf, dag_id="two_roots", start_node="load")
+    assert "load" in dag.task_ids
