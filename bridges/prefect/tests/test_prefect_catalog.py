@@ -89,6 +89,15 @@ def test_catalog_example_same_on_prefect_as_native(example, prefect_server, tmp_
     failed = {name for name, r in by_name.items() if r.state_type == "FAILED"}
     assert completed == ran
     assert failed == failing
+    if example.name in ("parallel_strict", "nested_groups"):
+        # members record their group's predecessor as upstream (the UI draws the fan-out)
+        prepare = [by_name["prepare"].id]
+        members = completed - {"prepare", "collect", "chain_tail"}
+        assert {n: by_name[n].upstream.get("upstream") for n in members} == dict.fromkeys(
+            members, prepare
+        )
+    if example.name == "nested_groups":
+        assert by_name["chain_tail"].upstream.get("upstream") == [by_name["chain_head"].id]
     if example.name == "retry":
         assert by_name["flaky_fetch"].run_count == 2  # Prefect ran the retry
         assert by_name["flaky_fetch"].state_name == "Completed"

@@ -250,7 +250,7 @@ class _Attempt:
     retry again.
     """
 
-    __slots__ = ("context", "delays", "error", "hooks", "invoke", "ran", "task", "task_id", "value")
+    __slots__ = ("context", "delays", "error", "invoke", "ran", "task", "task_id", "value")
 
     def __init__(
         self,
@@ -341,6 +341,7 @@ class PrefectTaskHost:
         self._tags = tuple(tags)
         #: graflow id → ids of the completed task runs it stands for (a group: its members')
         self._done: dict[str, list[Any]] = {}
+        self._owner_map: dict[str, str] | None = None
         #: task id → id of the Prefect task run of its last attempt (tests and tracking read it)
         self.task_run_ids: dict[str, str] = {}
 
@@ -404,13 +405,39 @@ class PrefectTaskHost:
         )
 
     def _upstream(self, task_id: str, context: ExecutionContext) -> list[Any]:
-        """Task run ids of the completed static predecessors (the UI draws them as edges)."""
-        try:
-            preds = context.graph.predecessors(context._base_id(task_id))
-        except KeyError:
-            return []
+        """Task run ids of the completed static predecessors (the UI draws them as edges).
+
+        A group member without predecessors of its own has its (innermost) group's.
+        """
+        graph = context.graph
+        node: str | None = context._base_id(task_id)
+        preds: list[str] = []
+        while node is not None:
+            try:
+                preds = graph.predecessors(node)
+            except KeyError:
+                preds = []
+            if preds:
+                break
+            node = self._owners(context).get(node)
         done = self._done
         return [run_id for pred in preds for run_id in done.get(pred, ())]
+
+    def _owners(self, context: ExecutionContext) -> dict[str, str]:
+        """Member id → id of the group it belongs to (computed once per run)."""
+        owners = self._owner_map
+        if owners is None:
+            owners = {}
+            graph = context.graph
+            pending = [graph._tasks.get(n) for n in graph.nodes]
+            while pending:
+                task = pending.pop()
+                if isinstance(task, ParallelGroup):
+                    for member in task.tasks:
+                        owners.setdefault(member.task_id, task.task_id)
+                        pending.append(member)
+            self._owner_map = owners
+        return owners
 
 
 class _TaskCache:
