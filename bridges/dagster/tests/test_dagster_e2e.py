@@ -113,12 +113,18 @@ def test_multiprocess_execute_with_run_config(
 ) -> None:
     """The default (multiprocess) executor: every op in its own process, payloads via files."""
     env = _env(dagster_home)
+    store = tmp_path / "values"
     path = _export(
-        f"{HERE / 'dagster_test_flows.py'}:build_data_flow", tmp_path / "defs", env, tmp_path
+        f"{HERE / 'dagster_test_flows.py'}:build_data_flow",
+        tmp_path / "defs",
+        env,
+        tmp_path,
+        f'store="{store}"',
+        "inline_max=1024",  # numbers' list goes by reference between the op processes
     )
     config = tmp_path / "run.yaml"
     config.write_text(
-        "resources:\n  graflow:\n    config:\n      params:\n        n: 4\n        unit: pts\n"
+        "resources:\n  graflow:\n    config:\n      params:\n        n: 2000\n        unit: pts\n"
     )
     _run(
         [
@@ -143,9 +149,12 @@ def test_multiprocess_execute_with_run_config(
     assert len(pids) == 3  # one process per op
     from graflow_core.steps import StepOutput
 
+    numbers = _payload(dagster_home, run.run_id, "numbers")
+    assert numbers["state"]["numbers.__result__"][1] == "r"  # a reference into the store
+    assert list(store.rglob("*"))
     summary = StepOutput.from_payload(_payload(dagster_home, run.run_id, "summary"))
-    assert summary.result == "6 pts"
-    assert summary.results == {"summary": "6 pts"}
+    assert summary.result == f"{sum(range(2000))} pts"
+    assert summary.results == {"summary": f"{sum(range(2000))} pts"}
 
 
 def test_export_refuses_unknown_options(dagster_home: Path, tmp_path: Path) -> None:

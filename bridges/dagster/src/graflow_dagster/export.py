@@ -28,7 +28,16 @@ if TYPE_CHECKING:
 
 #: Options of :func:`export_definitions` that the generated module passes on to
 #: :func:`load_definitions` (the rest of ``graflow export``'s options are refused).
-RENDER_OPTIONS = ("name", "params", "tags", "description", "executor", "op_tags")
+RENDER_OPTIONS = (
+    "name",
+    "params",
+    "tags",
+    "description",
+    "executor",
+    "op_tags",
+    "store",
+    "inline_max",
+)
 
 _TEMPLATE = '''\
 """Dagster definitions of the graflow workflow {workflow!r}.
@@ -99,7 +108,8 @@ def export_definitions(
         **options: :func:`graflow_dagster.to_dagster_job` options that are plain JSON values —
             ``name`` (the job name), ``params`` (default run parameters), ``tags``,
             ``description``, ``executor`` (``"in_process"`` or ``"multiprocess"``),
-            ``op_tags``.
+            ``op_tags``, ``store`` (where large values go; shared by every op process) and
+            ``inline_max`` (bytes).
 
     Returns:
         The written file's path, in a list.
