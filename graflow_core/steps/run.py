@@ -80,6 +80,8 @@ class Prepared:
     source: Any = None  # keeps the cache key's object alive
     #: Step runs share the loaded task objects: one at a time per process.
     lock: Any = field(default_factory=threading.RLock, repr=False)
+    #: The static graph, built on first use; each step run works on a copy.
+    template: TaskGraph | None = None
 
 
 _cache: dict[Any, Prepared] = {}
@@ -228,18 +230,54 @@ class _StepContext(ExecutionContext):
         """Ignored: each step's output is the checkpoint of a step run."""
 
 
-def _graph(prep: Prepared, nodes: Sequence[str], edges: bool) -> TaskGraph:
+def _graph(prep: Prepared) -> TaskGraph:
+    """A private copy of the workflow's static graph (tasks may add nodes and edges to it).
+
+    Every task sees the whole graph through ``ctx.graph`` as natively; the step stops at the
+    static successors instead (:func:`_stop_at_static`).
+    """
+    import copy
+
     from graflow_core.core.graph import TaskGraph
 
-    graph = TaskGraph()
-    wanted = set(nodes)
-    for n in nodes:
-        graph.add_node(prep.objects[n], n)
-    if edges:
+    template = prep.template
+    if template is None:
+        template = TaskGraph()
+        for n in prep.spec.nodes:
+            template.add_node(prep.objects[n], n)
         for u, v in prep.spec.edges:
-            if u in wanted and v in wanted:
-                graph.add_edge(u, v)
+            template.add_edge(u, v)
+        template._join_candidates()  # cached by graph version: the copies share the analysis
+        prep.template = template
+    graph = copy.copy(template)
+    # The edge lists are shared with the template; a run that adds edges (a chain built at run
+    # time) makes _finish_graph drop the template.
+    graph._tasks = dict(template._tasks)
+    graph._succ = dict(template._succ)
+    graph._pred = dict(template._pred)
+    graph._dynamic = set()
+    graph._version = template._version
+    graph._join_cache = {}
+    graph._candidate_cache = template._candidate_cache
     return graph
+
+
+def _finish_graph(prep: Prepared, graph: TaskGraph) -> None:
+    template = prep.template
+    if template is not None and graph._edge_count != template._edge_count:
+        prep.template = None
+
+
+def _stop_at_static(ctx: ExecutionContext, task_id: str) -> None:
+    """After each task of a step run: drop queued static nodes the step does not run."""
+    queue = ctx.task_queue._ids
+    if queue:
+        step_ctx = cast("_StepContext", ctx)
+        static, own = step_ctx._static, step_ctx._own
+        keep = [i for i in queue if i not in static or i in own]
+        if len(keep) != len(queue):
+            queue.clear()
+            queue.extend(keep)
 
 
 def _context(
@@ -390,21 +428,23 @@ def _run_tasks(
 ) -> StepOutput:
     whole = prep.plan.whole
     if whole:
-        nodes = list(prep.spec.nodes)
         start = prep.plan.start
         own: Sequence[str] = ()
     else:
-        nodes = list(step.task_ids)
         start = step.task_ids[0]
         own = step.task_ids
     data = apply_state(inputs.params, state, vs)
-    graph = _graph(prep, nodes, edges=whole)
     ctx, channel = _context(
-        prep, graph, start, run_id, own, inputs.attempt, plugins, data, not whole
+        prep, _graph(prep), start, run_id, own, inputs.attempt, plugins, data, not whole
     )
+    if not whole:
+        ctx._after_task = _stop_at_static
     before = dict(channel._data)
     engine = prep.workflow.create_engine()
-    result = engine.execute(ctx)
+    try:
+        result = engine.execute(ctx)
+    finally:
+        _finish_graph(prep, ctx.graph)
     entries, own_keys = _own_entries(step, before, channel, vs, run_id)
     merged = dict(state)
     merged.update(entries)

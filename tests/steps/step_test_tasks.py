@@ -107,3 +107,20 @@ def build_goto_new():
     with workflow("steps_goto_new") as wf:
         goto_new >> leaf(task_id="after_goto")
     return wf
+
+
+@task(inject_context=True)
+def jumper(ctx: Any, pick: int = 0) -> str:
+    """Looks its successors up in ``ctx.graph`` and jumps to one (``pick < 0``: no jump).
+
+    Only successors without other predecessors are jump targets: natively a jump to a join
+    runs it at once, a static orchestrator waits for its other predecessors.
+    """
+    ctx.get_channel().set(f"seen.{ctx.task_id}", pick)
+    graph = ctx.graph
+    targets = [s for s in graph.successors(ctx.task_id) if len(graph.predecessors(s)) == 1]
+    if not targets or pick < 0:
+        return "stay"
+    target = targets[pick % len(targets)]
+    ctx.next_task(graph.get_node(target), goto=True)
+    return target

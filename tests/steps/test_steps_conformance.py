@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from graflow_core import workflow
 from graflow_core.spec import build_spec
 from graflow_core.steps import run_plan
 from graflow_core.testing.catalog import EXAMPLES, check_outcome, get_example, run_native
@@ -126,3 +128,43 @@ def test_random_workflows_run_step_by_step_like_natively(plan, store_dir):
         assert got[0] == "error" and issubclass(got[1], expected[1]), (got, expected)
     else:
         assert got == expected
+
+
+@st.composite
+def branch_plans(draw: Any) -> dict[str, Any]:
+    n = draw(st.integers(2, 7))
+    return {
+        "picks": [draw(st.one_of(st.none(), st.integers(-1, 3))) for _ in range(n)],
+        "preds": [
+            sorted(set(draw(st.lists(st.integers(0, j - 1), min_size=1, max_size=2))))
+            for j in range(1, n)
+        ],
+    }
+
+
+def _branch_workflow(plan: dict[str, Any]) -> Any:
+    import spec_sample_tasks as s
+    import step_test_tasks as tt
+
+    with workflow("random_branches") as wf:
+        objs = [
+            s.step(task_id=f"n{i}", k=i) if pick is None else tt.jumper(task_id=f"n{i}", pick=pick)
+            for i, pick in enumerate(plan["picks"])
+        ]
+        for j, preds in enumerate(plan["preds"], start=1):
+            for i in preds:
+                objs[i] >> objs[j]
+    return wf
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plan=branch_plans())
+def test_random_branching_workflows_skip_what_the_engine_skips(plan, store_dir):
+    expected = _native(_branch_workflow(plan))
+    assert _steps(_branch_workflow(plan), store_dir) == expected
