@@ -287,3 +287,50 @@ def test_openmetrics_when_prometheus_asks_for_it(served) -> None:
         if s.name == "graflow_tasks_total"
     }
     assert totals[("only", "success")] == 1
+
+
+def test_parallel_members_running_at_once_are_both_counted(served) -> None:
+    both_started = threading.Barrier(3, timeout=20)
+    scraped = threading.Event()
+    seen: dict[str, object] = {}
+
+    with workflow("fanout") as wf:
+
+        @task
+        def src() -> int:
+            return 1
+
+        @task
+        def left(src: int) -> int:
+            both_started.wait()
+            assert scraped.wait(20)
+            return src
+
+        @task
+        def right(src: int) -> int:
+            both_started.wait()
+            assert scraped.wait(20)
+            return src
+
+        @task
+        def join(left: int, right: int) -> int:
+            return left + right
+
+        group = (left | right).with_execution(
+            backend="threading", backend_config={"thread_count": 2}
+        )
+        src >> group >> join
+
+    def scrape_when_both_run() -> None:
+        both_started.wait()
+        try:
+            seen["families"] = scrape(served.server.url)
+        finally:
+            scraped.set()
+
+    scraper = threading.Thread(target=scrape_when_both_run)
+    scraper.start()
+    assert wf.execute(plugins=[served]) == 2
+    scraper.join(20)
+    assert sample(seen["families"], "graflow_tasks_running", workflow="fanout") == 2
+    assert sample(seen["families"], "graflow_workflows_running", workflow="fanout") == 1
