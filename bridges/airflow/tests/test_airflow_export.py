@@ -263,3 +263,31 @@ def test_several_roots_need_a_start_node():
         to_airflow_dag(wf, dag_id="two_roots")
     dag = to_airflow_dag(wf, dag_id="two_roots", start_node="load")
     assert "load" in dag.task_ids
+
+
+def test_example_workflow_exports_and_runs_like_natively(tmp_path, airflow_env):
+    from airflow.dag_processing.dagbag import DagBag
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "airflow"
+    proc = graflow_cli(
+        tmp_path,
+        "export",
+        str(example / "graflow_orders_on_airflow.py"),
+        "--to",
+        "airflow",
+        "-o",
+        "dags",
+        "--option",
+        "schedule=@daily",
+    )
+    assert proc.returncode == 0, proc.stderr
+    bag = DagBag(dag_folder=str(tmp_path / "dags"))
+    assert bag.import_errors == {}
+    dag = bag.dags["graflow_orders"]
+    assert "checks_members" in dag.task_group_dict
+    run = airflow_env.run_dag(dag, conf={"day": "2026-11-28"})
+    assert run.succeeded, run.task_states
+    assert run.task_states["fraud"] == "failed"  # best_effort: the run goes on
+    assert run.task_states["hold"] == "skipped"
+    assert run.xcoms["notify"] == "shipped orders worth 600"
+    assert run.try_numbers["load_orders"] == 1
