@@ -459,3 +459,67 @@ def test_generated_flows_give_the_same_results(source: str, x: int, y: str) -> N
     code, report = convert(source)
     assert report.todo_count == 0, report.to_text()
     assert run_module(code)["f"](x=x, y=y) == expected
+
+
+def test_task_defined_inside_a_flow_is_a_todo() -> None:
+    code, report = convert(
+        """
+        from prefect import flow, task
+
+        @flow
+        def f():
+            @task
+            def inner() -> int:
+                return 1
+
+            return inner()
+        """
+    )
+    assert "def inner inside a flow" in {f.construct for f in report.findings}
+    assert "@flow\ndef f():" in code
+
+
+def test_airflow_taskflow_params_expand_and_unsupported_decorators() -> None:
+    code, report = convert(
+        """
+        import pendulum
+        from airflow.sdk import chain, dag, task
+
+        @task
+        def source(n: int) -> list[int]:
+            return list(range(n))
+
+        @dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
+        def params_dag(n: int = 3, label: str = "x"):
+            @task
+            def double(x: int) -> int:
+                return 2 * x
+
+            @task.bash
+            def shell() -> str:
+                return "echo hi"
+
+            @task
+            def report(values: list[int], label: str) -> str:
+                return f"{label}: {sum(values)}"
+
+            nums = source(n)
+            doubled = double.expand(x=nums)
+            fixed = double.expand(x=[1, 2])
+            out = report(doubled, label)
+            chain(nums, fixed, out)
+
+        params_dag()
+        """,
+        "airflow",
+    )
+    assert {f.construct: f.severity for f in report.findings}["@task.bash"] == "todo"
+    assert "pendulum" not in code and "airflow" not in code.split("def source")[0]
+    ns = run_module(code)
+    assert ns["params_dag"]() == {
+        "source": [0, 1, 2],
+        "double": [0, 2, 4],
+        "double_2": [2, 4],
+        "report": "x: 6",
+    }
+    assert ns["params_dag"](n=2, label="y")["report"] == "y: 2"

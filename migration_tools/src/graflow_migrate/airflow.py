@@ -703,6 +703,24 @@ class _TaskFlowPlanner(_FlowPlanner):
             if isinstance(small, cst.Return):
                 return
         if isinstance(stmt, cst.FunctionDef):
+            kinds = [self.conv.decorator_kind(d)[0] for d in stmt.decorators]
+            if "other_task" in kinds:
+                what = self.code(stmt.decorators[kinds.index("other_task")].decorator)
+                self.note(
+                    stmt,
+                    f"@{what}",
+                    "todo",
+                    f"@{what} tasks are not converted",
+                    "rewrite it as a plain @task and convert again",
+                )
+                self.wp.setup += todo_comments(
+                    f"@{what} is not converted; it is a plain function here", 4
+                )
+                stmt = stmt.with_changes(
+                    decorators=[
+                        d for d, k in zip(stmt.decorators, kinds, strict=True) if k != "other_task"
+                    ]
+                )
             self.wp.setup += (
                 self.conv.clean(self.code(stmt.with_changes(leading_lines=[])))
                 .rstrip("\n")

@@ -890,6 +890,15 @@ class _FlowPlanner:
         return {n for n, q in self.conv.lib_names.items() if q in _WAIT or q in _UNMAPPED}
 
     def statement(self, stmt: cst.BaseStatement, is_last: bool) -> None:
+        if isinstance(stmt, cst.FunctionDef) and any(
+            self.conv.decorator_kind(d)[0] is not None for d in stmt.decorators
+        ):
+            raise self.unsupported(
+                stmt,
+                f"def {stmt.name.value} inside a flow",
+                "tasks and flows defined inside a flow are not converted",
+                "move the definition to module level",
+            )
         refs = self.refs(stmt)
         if not refs:
             self.plain(stmt, is_last)
