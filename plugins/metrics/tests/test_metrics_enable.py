@@ -173,3 +173,19 @@ def test_import_is_cheap() -> None:
     first, second = done.stdout.split("\n")[:2]
     assert "prometheus_client" not in first
     assert second == "[]"  # the inactive entry point does not import it either
+
+
+def test_enable_refuses_when_disabled_by_name() -> None:
+    import graflow_metrics
+
+    from graflow_core.exceptions import ConfigError
+    from graflow_core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    manager.disable("graflow-metrics")
+    try:
+        with pytest.raises(ConfigError, match="'graflow-metrics' is disabled"):
+            graflow_metrics.enable()
+    finally:
+        manager.unblock("graflow-metrics")
+    assert graflow_metrics.active_plugin() is None

@@ -90,7 +90,12 @@ def enable(
     plugin = active_plugin()
     if plugin is None:
         plugin = MetricsPlugin(registry=registry, buckets=buckets, log_context=log_context)
-        get_plugin_manager().register(plugin, name=PLUGIN_NAME)
+        if get_plugin_manager().register(plugin, name=PLUGIN_NAME) is None:
+            raise ConfigError(
+                f"graflow_metrics.enable(): the plugin name '{PLUGIN_NAME}' is disabled "
+                "(GRAFLOW_DISABLE_PLUGINS or get_plugin_manager().disable()); remove it from "
+                "the disabled names, or pass MetricsPlugin(...) to wf.execute(plugins=[...])."
+            )
     elif registry is not None and plugin.registry is not registry:
         raise ConfigError(
             "graflow-metrics is already enabled with another registry; call "
