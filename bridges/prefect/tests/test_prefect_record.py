@@ -107,3 +107,17 @@ def test_record_refuses_what_a_workflow_cannot_rebuild(prefect_server) -> None:
         record_prefect_flow(lambda: None)
     with pytest.raises(RecordError, match="unexpected keyword"):
         record_prefect_flow(flows.etl, nope=1)
+
+
+def test_recorded_flow_runs_on_prefect_again(prefect_server) -> None:
+    """Prefect -> graflow -> Prefect: the recorded workflow bridged back gives the same result,
+    with one task run per recorded task (named by the recorded ids)."""
+    from graflow_prefect import to_prefect_flow
+
+    recorded = record_prefect_flow(flows.fan_out, n=3)
+    again = to_prefect_flow(recorded.spec, parameters=recorded.params)
+    assert list(again.parameters.properties) == ["n"]
+    run = prefect_server.run(again, n=3)
+    assert run.result == recorded.result
+    names = {r.name for r in prefect_server.task_runs(run.flow_run_id, expected=5)}
+    assert names == {"numbers", "scale_0", "scale_1", "scale_2", "summarize"}
