@@ -430,3 +430,19 @@ def test_round_trip_on_generated_workflows():
         assert spec_from_rendered_dag(dag) == spec
 
     check()
+
+
+def test_copies_of_the_dag_share_the_spec():
+    """Airflow copies operators (DAG subsets when clearing); the spec stays one object, so a
+    worker loads and plans the workflow once."""
+    import copy
+
+    from graflow_airflow import to_airflow_dag
+
+    dag = to_airflow_dag(get_example("diamond").build(), dag_id="render_copies")
+    spec = dag.get_task("root").graflow_spec
+    assert all(t.graflow_spec is spec for t in dag.tasks)
+    assert copy.deepcopy(dag.get_task("left")).graflow_spec is spec
+    subset = dag.partial_subset(task_ids=["left"], include_downstream=True)
+    assert sorted(subset.task_ids) == ["join", "left", "root"]
+    assert all(t.graflow_spec is spec for t in subset.tasks)

@@ -123,6 +123,12 @@ class GraflowTaskOperator(BaseOperator):
         self.graflow_step = graflow_step
         self.graflow_options = dict(graflow_options or {})
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """Copies (DAG subsets when clearing, task copies) share the one spec object, so a
+        worker loads the workflow once."""
+        memo[id(self.graflow_spec)] = self.graflow_spec
+        return super().__deepcopy__(memo)
+
     # upstream payloads -> inputs -> run_step -> payload + readable results
     def _inputs(self, context: Any) -> Any:
         """The step's :class:`~graflow_core.steps.StepInputs` from the upstream XComs."""
@@ -165,6 +171,14 @@ class GraflowTaskOperator(BaseOperator):
 
         ti = context["ti"]
         run_id = context.get("run_id") or getattr(context.get("dag_run"), "run_id", "?")
+        step = self.graflow_step
+        self.log.info(
+            "graflow workflow %r, step %r (%s: %s)",
+            self.graflow_spec.name,
+            step.id,
+            step.kind,
+            ", ".join(step.task_ids) or "join of the group's members",
+        )
         try:
             output = run_step(
                 self.graflow_spec,
