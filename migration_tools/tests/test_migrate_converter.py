@@ -388,6 +388,8 @@ class _Future:
 
 
 def _resolve(value):
+    if isinstance(value, list):
+        return [_resolve(v) for v in value]
     return value.value if isinstance(value, _Future) else value
 
 
@@ -400,6 +402,14 @@ class _Task:
 
     def submit(self, *args, **kwargs):
         return _Future(self(*args, **kwargs))
+
+    def map(self, items, *static):
+        return [self.submit(item, *(s.value for s in static)) for item in _resolve(items)]
+
+
+class unmapped:
+    def __init__(self, value):
+        self.value = _resolve(value)
 
 
 def task(fn=None, **options):
@@ -414,30 +424,48 @@ def flow(fn=None, **options):
 @st.composite
 def flows(draw: Any) -> str:
     arities = draw(st.lists(st.integers(1, 3), min_size=1, max_size=4))
-    lines = ["from prefect import flow, task", ""]
+    lines = ["from prefect import flow, task, unmapped", ""]
     for k, arity in enumerate(arities):
         params = ", ".join(f"p{j}" for j in range(arity))
         body = " + ".join(f"str(p{j})" for j in range(arity))
         lines += ["", "@task", f"def t{k}({params}):", f'    return "t{k}(" + {body} + ")"', ""]
     lines += ["", "@flow", "def f(x=1, y='y'):"]
     names: list[str] = []
+
+    def value() -> str:
+        choice = draw(st.integers(0, 3))
+        if choice == 0 or (choice == 3 and not names):
+            return repr(draw(st.integers(0, 9)))
+        if choice == 1:
+            return draw(st.sampled_from(["x", "y"]))
+        return draw(st.sampled_from(names)) if names else "x"
+
+    def call(k: int) -> str:
+        positional = draw(st.integers(0, arities[k]))
+        args = [
+            v if j < positional else f"p{j}={v}"
+            for j, v in enumerate(value() for _ in range(arities[k]))
+        ]
+        method = ".submit" if draw(st.booleans()) else ""
+        return f"t{k}{method}({', '.join(args)})"
+
     for i in range(draw(st.integers(1, 6))):
         k = draw(st.integers(0, len(arities) - 1))
-        args = []
-        positional = draw(st.integers(0, arities[k]))
-        for j in range(arities[k]):
-            choice = draw(st.integers(0, 3))
-            if choice == 0 or (choice == 3 and not names):
-                value = repr(draw(st.integers(0, 9)))
-            elif choice == 1:
-                value = draw(st.sampled_from(["x", "y"]))
-            else:
-                value = draw(st.sampled_from(names)) if names else "x"
-            args.append(value if j < positional else f"p{j}={value}")
-        call = (
-            f"t{k}.submit({', '.join(args)})" if draw(st.booleans()) else f"t{k}({', '.join(args)})"
-        )
-        lines.append(f"    v{i} = {call}")
+        kind = draw(st.sampled_from(["call", "call", "map", "if"]))
+        if kind == "map":
+            items = ", ".join(value() for _ in range(draw(st.integers(0, 3))))
+            rest = ", ".join(f"unmapped({value()})" for _ in range(arities[k] - 1))
+            lines.append(f"    v{i} = t{k}.map([{items}]{', ' if rest else ''}{rest})")
+        elif kind == "if":
+            other = draw(st.integers(0, len(arities) - 1))
+            lines += [
+                f"    if x > {draw(st.integers(0, 5))}:",
+                f"        v{i} = {call(k)}",
+                "    else:",
+                f"        v{i} = {call(other)}",
+            ]
+        else:
+            lines.append(f"    v{i} = {call(k)}")
         names.append(f"v{i}")
     lines.append(f"    return [{', '.join(names)}]")
     return "\n".join(lines) + "\n"
@@ -445,7 +473,7 @@ def flows(draw: Any) -> str:
 
 def _original(source: str) -> Any:
     namespace: dict[str, Any] = {}
-    exec(source.replace("from prefect import flow, task", _STUB), namespace)
+    exec(source.replace("from prefect import flow, task, unmapped", _STUB), namespace)
     return namespace["f"]
 
 
@@ -453,7 +481,9 @@ def _original(source: str) -> Any:
 @given(flows(), st.integers(0, 5), st.sampled_from(["a", "b"]))
 def test_generated_flows_give_the_same_results(source: str, x: int, y: str) -> None:
     def plain(value: Any) -> Any:
-        return [v.value if hasattr(v, "value") else v for v in value]
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value.value if hasattr(value, "value") else value
 
     expected = plain(_original(source)(x=x, y=y))
     code, report = convert(source)
