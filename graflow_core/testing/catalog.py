@@ -421,7 +421,9 @@ class Example:
     features: tuple[str, ...] = ()
     error: type[BaseException] | None = None
     error_cause: type[BaseException] | None = None
-    #: True when a static target can express it one native task per graflow task (no hosting).
+    #: True when a static target runs every graflow task of it as a native task of its own,
+    #: with no dynamic work hosted inside one (a ``goto`` is a native branch); False when tasks
+    #: are added at run time (``next_task``/``next_iteration``) or the whole run is hosted.
     static: bool = True
 
     @property
