@@ -117,6 +117,8 @@ def test_workflow_parameters_and_bad_names() -> None:
         to_prefect_flow(build_linear, parameters={"wait_for": 1})
     with pytest.raises(ConfigError, match="needs a WorkflowContext"):
         to_prefect_flow(42)
+    with pytest.raises(ConfigError, match=r"No module named 'nope_mod'.*Make the module"):
+        to_prefect_flow("nope_mod:wf")
     with pytest.raises(ConfigError, match="not a WorkflowContext"):
         to_prefect_flow(lambda: "nope")
     with pytest.raises(ConfigError, match="use a ThreadPoolTaskRunner"):

@@ -90,9 +90,15 @@ class WorkflowSource:
         self.builder: Callable[[], WorkflowContext] | None = None
         self.workflow: WorkflowContext | None = None
         if isinstance(workflow, str) and _looks_like_reference(workflow):
-            from graflow_core.spec.references import import_ref
+            from graflow_core.spec.references import RefProblem, import_ref
 
-            workflow = import_ref(workflow)
+            try:
+                workflow = import_ref(workflow)
+            except RefProblem as exc:
+                raise ConfigError(
+                    f"to_prefect_flow({workflow!r}): {exc}. Make the module importable here "
+                    "(install it / put its directory on sys.path) or fix the reference."
+                ) from exc
         if isinstance(workflow, WorkflowContext):
             self.workflow = workflow
         elif _is_spec_like(workflow):
