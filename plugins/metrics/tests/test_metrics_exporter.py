@@ -4,18 +4,15 @@ prometheus_client's parser."""
 from __future__ import annotations
 
 import itertools
-import threading
 
 import pytest
-from metrics_test_helpers import sample, scrape
+from metrics_test_helpers import ScrapeDuring, sample, scrape
 
 from graflow_core import task, workflow
 
 
 def test_scrape_during_a_run_sees_running_task_and_queue(served) -> None:
-    started = threading.Event()
-    scraped = threading.Event()
-    seen: dict[str, object] = {}
+    probe = ScrapeDuring(served.server.url)
 
     with workflow("etl") as wf:
 
@@ -25,8 +22,7 @@ def test_scrape_during_a_run_sees_running_task_and_queue(served) -> None:
 
         @task
         def load(extract: int) -> int:
-            started.set()
-            assert scraped.wait(20), "the test never scraped"
+            probe.arrive()  # blocks until the test scraped the endpoint
             return extract + 1
 
         @task
@@ -35,19 +31,8 @@ def test_scrape_during_a_run_sees_running_task_and_queue(served) -> None:
 
         extract >> load >> report
 
-    def scrape_while_blocked() -> None:
-        assert started.wait(20)
-        try:
-            seen["families"] = scrape(served.server.url)
-        finally:
-            scraped.set()
-
-    scraper = threading.Thread(target=scrape_while_blocked)
-    scraper.start()
     assert wf.execute(plugins=[served]) == "loaded 2"
-    scraper.join(20)
-
-    during = seen["families"]
+    during = probe.join()
     assert sample(during, "graflow_tasks_running", workflow="etl") == 1
     assert sample(during, "graflow_workflows_running", workflow="etl") == 1
     assert sample(during, "graflow_queue_depth", workflow="etl") == 0  # report not queued yet
@@ -290,9 +275,7 @@ def test_openmetrics_when_prometheus_asks_for_it(served) -> None:
 
 
 def test_parallel_members_running_at_once_are_both_counted(served) -> None:
-    both_started = threading.Barrier(3, timeout=20)
-    scraped = threading.Event()
-    seen: dict[str, object] = {}
+    probe = ScrapeDuring(served.server.url, parties=2)
 
     with workflow("fanout") as wf:
 
@@ -302,14 +285,12 @@ def test_parallel_members_running_at_once_are_both_counted(served) -> None:
 
         @task
         def left(src: int) -> int:
-            both_started.wait()
-            assert scraped.wait(20)
+            probe.arrive()
             return src
 
         @task
         def right(src: int) -> int:
-            both_started.wait()
-            assert scraped.wait(20)
+            probe.arrive()
             return src
 
         @task
@@ -321,16 +302,7 @@ def test_parallel_members_running_at_once_are_both_counted(served) -> None:
         )
         src >> group >> join
 
-    def scrape_when_both_run() -> None:
-        both_started.wait()
-        try:
-            seen["families"] = scrape(served.server.url)
-        finally:
-            scraped.set()
-
-    scraper = threading.Thread(target=scrape_when_both_run)
-    scraper.start()
     assert wf.execute(plugins=[served]) == 2
-    scraper.join(20)
-    assert sample(seen["families"], "graflow_tasks_running", workflow="fanout") == 2
-    assert sample(seen["families"], "graflow_workflows_running", workflow="fanout") == 1
+    families = probe.join()
+    assert sample(families, "graflow_tasks_running", workflow="fanout") == 2
+    assert sample(families, "graflow_workflows_running", workflow="fanout") == 1
