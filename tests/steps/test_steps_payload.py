@@ -164,3 +164,21 @@ def test_whole_run_with_large_values_in_processes(signing_key, store_dir):
     run = run_plan(REF, {"size": 30_000}, processes=True, store=store_dir)
     assert run.result == 60_000
     assert run.channel["make_big.__result__"] == list(range(30_000))
+
+
+def test_a_finished_runs_values_can_be_deleted(signing_key, store_dir):
+    _run_first_two(store_dir, 60_000)
+    store = ValueStore(store_dir)
+    assert store.delete_run("r1") == 2
+    assert os.listdir(os.path.join(store_dir, "r1")) == []
+    assert store.delete_run("never-ran") == 0
+
+
+def test_an_fsspec_url_works_as_value_store(signing_key):
+    pytest.importorskip("fsspec")
+    url = f"memory://graflow-steps-test/{os.urandom(4).hex()}"
+    run = run_plan(REF, {"size": 60_000}, processes=False, store=url, workflow_run_id="dag/1")
+    assert run.result == 120_000
+    ref = run.outputs["make_big"].state["make_big.__result__"][2]
+    assert ref["uri"].startswith(f"{url}/dag_1/")
+    assert ValueStore(url).delete_run("dag/1") == 2

@@ -22,7 +22,8 @@ docs/checkpoints.md); inline JSON values do not, so workflows passing plain data
 The store location is the ``store=`` argument of :func:`graflow_core.steps.run_step`, else the
 ``GRAFLOW_STEP_STORE`` environment variable, else ``<tempdir>/graflow-steps`` (enough when all
 native tasks run on one machine). A local directory or any fsspec URL (``s3://bucket/prefix``)
-works; values go to ``<location>/<workflow_run_id>/<sha256>``. The inline limit is
+works; values go to ``<location>/<workflow_run_id>/<sha256>``; ``ValueStore.delete_run(run_id)``
+removes a finished run's values. The inline limit is
 ``inline_max=``, else ``GRAFLOW_STEP_INLINE_MAX`` (bytes), else :data:`DEFAULT_INLINE_MAX`.
 """
 
@@ -145,6 +146,14 @@ class ValueStore:
         if not self._store.exists(uri):
             self._store.write_bytes(uri, sign(raw))
         return [REF, {"uri": uri, "sha256": digest, "format": fmt, "size": len(raw)}]
+
+    def delete_run(self, run: str) -> int:
+        """Delete the values stored for run ``run`` (after the run); returns how many."""
+        prefix = self._store.join(self.location, _SAFE.sub("_", run) or "run", "")
+        paths = self._store.list(prefix)
+        for path in paths:
+            self._store.delete(path)
+        return len(paths)
 
     # -- decoding ------------------------------------------------------------------------------
 
