@@ -20,6 +20,7 @@ ENV_ENABLE = "GRAFLOW_METRICS"
 ENV_PORT = "GRAFLOW_METRICS_PORT"
 ENV_HOST = "GRAFLOW_METRICS_HOST"
 ENV_CHECKPOINT_DIR = "GRAFLOW_METRICS_CHECKPOINT_DIR"
+ENV_PUSHGATEWAY = "GRAFLOW_METRICS_PUSHGATEWAY"
 
 FAILURE_RATE_CHECK = "failure_rate"
 CHECKPOINT_DIR_CHECK = "checkpoint_dir"
@@ -64,6 +65,7 @@ def enable(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     failure_rate: bool = True,
     buckets: Sequence[float] | None = None,
+    push_gateway: str | None = None,
 ) -> MetricsPlugin:
     """Record metrics of every workflow run in this process; optionally serve them over HTTP.
 
@@ -79,6 +81,8 @@ def enable(
         failure_rate: register the built-in ``failure_rate`` health check (degraded above 10 %,
             unhealthy above 50 % of the last 100 finished tasks failing, from 10 tasks on).
         buckets: histogram buckets in seconds.
+        push_gateway: also push the metrics to this Pushgateway when each run ends (batch
+            processes that exit before Prometheus scrapes them).
 
     Returns:
         The registered :class:`MetricsPlugin` (calling ``enable`` again returns the same one,
@@ -89,7 +93,9 @@ def enable(
 
     plugin = active_plugin()
     if plugin is None:
-        plugin = MetricsPlugin(registry=registry, buckets=buckets, log_context=log_context)
+        plugin = MetricsPlugin(
+            registry=registry, buckets=buckets, log_context=log_context, push_gateway=push_gateway
+        )
         if get_plugin_manager().register(plugin, name=PLUGIN_NAME) is None:
             raise ConfigError(
                 f"graflow_metrics.enable(): the plugin name '{PLUGIN_NAME}' is disabled "
@@ -101,6 +107,8 @@ def enable(
             "graflow-metrics is already enabled with another registry; call "
             "graflow_metrics.disable() first."
         )
+    elif push_gateway is not None:
+        plugin.push_gateway = push_gateway
     if port is not None:
         plugin.serve(port, host=host)
     _register_builtin_checks(plugin, checkpoint_dir, failure_rate)
@@ -147,7 +155,7 @@ def plugin_from_env() -> MetricsPlugin:
     from graflow_metrics.exporter import MetricsPlugin
 
     port = _env_port()
-    plugin = MetricsPlugin()
+    plugin = MetricsPlugin(push_gateway=os.environ.get(ENV_PUSHGATEWAY, "").strip() or None)
     try:
         plugin.serve(
             9464 if port is None else port,

@@ -301,6 +301,11 @@ class MetricsPlugin:
             only once a ``JsonFormatter`` exists in the process.
         max_task_labels: distinct task labels kept per registry before new tasks are labelled
             ``_other`` (dynamic task ids must not explode the series count).
+        push_gateway: a Prometheus Pushgateway (``"host:9091"`` or a URL) to push the registry
+            to when a run ends — for batch processes that exit before a scrape. Pushed with
+            ``job=push_job`` and the grouping key ``workflow=<name>``; a failed push warns
+            (``RuntimeWarning``) and never fails the run.
+        push_job: the ``job`` label of pushed metrics.
     """
 
     def __init__(
@@ -312,7 +317,15 @@ class MetricsPlugin:
         buckets: Sequence[float] | None = None,
         log_context: bool | None = None,
         max_task_labels: int | None = None,
+        push_gateway: str | None = None,
+        push_job: str = "graflow",
     ) -> None:
+        if push_gateway is not None and (not isinstance(push_gateway, str) or not push_gateway):
+            raise ConfigError(
+                f"MetricsPlugin: push_gateway must be 'host:port' or a URL, got {push_gateway!r}"
+            )
+        self.push_gateway = push_gateway
+        self.push_job = push_job
         self.metrics = metric_set(registry, buckets=buckets, max_task_labels=max_task_labels)
         self.registry = self.metrics.registry
         self._inflight = self.metrics.inflight
@@ -366,6 +379,31 @@ class MetricsPlugin:
                 metrics.workflow_duration.labels(name, status).observe(_perf() - entry[2])
             metrics.workflows_total.labels(name, status).inc()
         logcontext.exit_workflow(context)
+        if self.push_gateway is not None:
+            self.push(workflow_name or "")
+
+    def push(self, workflow_name: str) -> None:
+        """Push the registry to :attr:`push_gateway` (grouping key ``workflow``); warns on
+        failure."""
+        from prometheus_client import push_to_gateway
+
+        try:
+            push_to_gateway(
+                self.push_gateway or "",
+                job=self.push_job,
+                registry=self.registry,
+                grouping_key={"workflow": workflow_name or "unnamed"},
+                timeout=10,
+            )
+        except Exception as exc:
+            import warnings
+
+            warnings.warn(
+                f"graflow-metrics could not push to the Pushgateway {self.push_gateway}: "
+                f"{type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     # -- task hooks ------------------------------------------------------------------------------
 
