@@ -146,3 +146,18 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("graflow-migrate")
     proc = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "prefect" in proc.stdout and "airflow" in proc.stdout
+
+
+def test_latin1_source_stays_latin1(tmp_path: Path) -> None:
+    src = tmp_path / "old.py"
+    src.write_bytes(
+        b"# -*- coding: latin-1 -*-\nfrom prefect import flow, task\n\n\n@task\n"
+        b"def greet(name: str) -> str:\n    return 'gr\xfc\xdf ' + name\n\n\n"
+        b"@flow\ndef f(name: str = 'x'):\n    return greet(name)\n"
+    )
+    out = tmp_path / "new.py"
+    assert run("prefect", str(src), "-o", str(out)).returncode == 0
+    assert "grüß" in out.read_bytes().decode("latin-1")
+    namespace: dict[str, object] = {}
+    exec(compile(out.read_bytes(), str(out), "exec"), namespace)
+    assert namespace["f"]() == "grüß x"  # type: ignore[operator]

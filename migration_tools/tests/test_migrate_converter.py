@@ -553,3 +553,25 @@ def test_airflow_taskflow_params_expand_and_unsupported_decorators() -> None:
         "report": "x: 6",
     }
     assert ns["params_dag"](n=2, label="y")["report"] == "y: 2"
+
+
+def test_helper_function_defined_in_a_flow_is_built_once() -> None:
+    code, report = convert(
+        """
+        from prefect import flow, task
+
+        @task
+        def parse(text: str) -> list[str]:
+            return text.split(",")
+
+        @flow
+        def f(text: str = "a,b"):
+            def clean(items):
+                return [i.strip().upper() for i in items]
+
+            items = parse(text)
+            return clean(items)
+        """
+    )
+    assert report.todo_count == 0
+    assert run_module(code)["f"](text="x, y") == ["X", "Y"]

@@ -123,11 +123,29 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _encoding(text: str) -> str:
+    """The encoding a Python file's coding cookie declares (PEP 263), else UTF-8: the
+    converted file keeps the source's cookie, so it must be written in that encoding."""
+    import codecs
+    import re
+
+    for line in text.splitlines()[:2]:
+        match = re.match(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", line)
+        if match:
+            try:
+                name = codecs.lookup(match.group(1)).name
+                text.encode(name)
+                return name
+            except (LookupError, UnicodeEncodeError):
+                return "utf-8"
+    return "utf-8"
+
+
 def _write(path: str, text: str) -> None:
     from graflow_migrate.errors import MigrationError
 
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        with open(path, "w", encoding=_encoding(text)) as handle:
             handle.write(text)
     except OSError as exc:
         raise MigrationError(f"{path}: cannot write: {exc.strerror or exc}") from None

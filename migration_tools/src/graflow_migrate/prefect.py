@@ -867,7 +867,20 @@ class _FlowPlanner:
         for index, stmt in enumerate(body):
             self.statement(stmt, is_last=index == len(body) - 1)
         self.flush_glue()
+        self.return_in_builder()
         return plan
+
+    def return_in_builder(self) -> None:
+        """A return value using names defined in the builder (helpers, constants) is
+        computed by a last task, where those names are visible."""
+        expr = self.wp.return_expr
+        if expr is None or not names_of(expr).loads & self.wp.setup_names:
+            return
+        node_id = self.wp.new_id(f"{identifier(self.wp.runner)}_result")
+        self.wp.function_node(node_id, [f"return {expr}"], names_of(expr).loads)
+        name = f"{identifier(node_id)}_value"
+        self.wp.env[name] = Binding(node_id)
+        self.wp.return_expr = name
 
     def _docstring(self) -> str | None:
         doc = self.fn.get_docstring(clean=False)
@@ -924,6 +937,13 @@ class _FlowPlanner:
 
     def plain(self, stmt: cst.BaseStatement, is_last: bool) -> None:
         """A statement without task calls: builder set-up, the flow's return, or glue."""
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and not (
+            names_of(self.code(stmt)).loads & (set(self.wp.env) | self.wp.param_names)
+        ):
+            # a helper defined in the flow: defined once in the builder, used by the tasks
+            self.wp.setup += self.code(_no_lead(stmt)).rstrip("\n").split("\n")
+            self.wp.setup_names.add(stmt.name.value)
+            return
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
             small = stmt.body[0]
             if isinstance(small, cst.Return):
