@@ -127,7 +127,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise CLIError(f"-o {args.output}: exists and is not a directory")
     try:
-        written = bridge.export(spec, reference, out_dir, **options)  # type: ignore[misc]
+        written = bridge.export(spec, reference, out_dir, **options)
     except CLIError:
         raise
     except OSError as exc:
