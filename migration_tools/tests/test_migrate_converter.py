@@ -575,3 +575,32 @@ def test_helper_function_defined_in_a_flow_is_built_once() -> None:
     )
     assert report.todo_count == 0
     assert run_module(code)["f"](text="x, y") == ["X", "Y"]
+
+
+def test_tuple_unpacking_augmented_assignment_and_nested_calls() -> None:
+    code, report = convert(
+        """
+        from prefect import flow, task
+
+        @task
+        def split(x: int) -> tuple[int, int]:
+            return x // 2, x - x // 2
+
+        @task
+        def add(a: int, b: int) -> int:
+            return a + b
+
+        @flow
+        def tricky(x: int = 7) -> dict:
+            a, b = split(x)
+            total = 0
+            total += add(a, b)
+            msg = f"sum is {add(a, 1)}"
+            pair = (add(1, 2), add.submit(3, 4).result())
+            return {"a": a, "b": b, "total": total, "msg": msg, "pair": pair}
+        """
+    )
+    assert report.todo_count == 0
+    ns = run_module(code)
+    assert ns["tricky"]() == {"a": 3, "b": 4, "total": 7, "msg": "sum is 4", "pair": (3, 7)}
+    assert ns["tricky"](x=10)["total"] == 10

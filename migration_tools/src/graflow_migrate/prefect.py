@@ -582,7 +582,7 @@ class _Converter:
         """A front end's own handling of a top-level statement (True: handled)."""
         return False
 
-    def _plain_statement(self, stmt: cst.BaseStatement, out: Output) -> None:
+    def _plain_statement(self, stmt: cst.BaseStatement, out: Output, *, flag: bool = True) -> None:
         """A statement outside tasks and flows: expression rewrites, leftover Prefect APIs."""
         if not self.touches(stmt):
             return
@@ -590,7 +590,7 @@ class _Converter:
         new = self.clean(text, strip_results=False)
         if new != text:
             out.set(stmt, new)
-        if not (self.flows or self.tasks):
+        if not flag or not (self.flows or self.tasks):
             return
         if self._attr_re is None:
             names = "|".join(re.escape(n) for n in [*self.flows, *self.tasks])
@@ -679,7 +679,7 @@ class _Converter:
                 "finish the flow by hand",
             )
             out.prepend(fn, todo_comments(f"flow not converted: {exc.reason} (line {line})"))
-            self._plain_statement(fn, out)
+            self._plain_statement(fn, out, flag=False)
             return
         out.set(fn, text)
 
@@ -864,6 +864,12 @@ class _FlowPlanner:
         if docstring is not None and body:
             body = body[1:]
         self.pending_glue: list[cst.BaseStatement] = []
+        counts: dict[str, int] = {}
+        for stmt in body:
+            for name in names_of(self.code(stmt)).stores:
+                counts[name] = counts.get(name, 0) + 1
+        #: names assigned by several statements: never builder constants
+        self.reassigned = {n for n, c in counts.items() if c > 1}
         for index, stmt in enumerate(body):
             self.statement(stmt, is_last=index == len(body) - 1)
         self.flush_glue()
@@ -995,6 +1001,8 @@ class _FlowPlanner:
         if (self.wp.nodes or self.pending_glue) and _has_call(small):
             return False
         names = names_of(self.code(stmt))
+        if names.stores & getattr(self, "reassigned", set()):
+            return False
         dynamic = set(self.wp.env) | self.wp.param_names | set(self.wp.setup_names)
         if self.wp.nodes and names.stores & set(self.wp.setup_names):
             return False
@@ -1076,6 +1084,10 @@ class _FlowPlanner:
             if isinstance(new, cst.Name) and new.value in self.wp.env:
                 self.wp.env[name] = self.wp.env[new.value]
                 return
+            self.plain_expr(cst.SimpleStatementLine(body=[small.with_changes(value=new)]), stmt)
+            return
+        if isinstance(small, cst.AugAssign):
+            new = self.hoist(small.value, stmt, comments, result_name=None)
             self.plain_expr(cst.SimpleStatementLine(body=[small.with_changes(value=new)]), stmt)
             return
         if isinstance(small, cst.Return) and small.value is not None:
