@@ -57,11 +57,26 @@ def gather() -> str:
     return "gathered"
 
 
+#: attempts of flaky_member per workflow run (a member's retries run on the task runner's threads)
+FLAKY_ATTEMPTS: dict[str, int] = {}
+
+
+@task(inject_context=True, retry_policy=RetryPolicy(max_retries=2, initial_interval=0.0))
+def flaky_member(ctx: Any) -> int:
+    run_id = ctx.execution_context.workflow_run_id
+    FLAKY_ATTEMPTS[run_id] = FLAKY_ATTEMPTS.get(run_id, 0) + 1
+    if FLAKY_ATTEMPTS[run_id] == 1:
+        raise HelperError("the first attempt of a group member fails")
+    ctx.get_channel().set("flaky.retry_count", ctx.retry_count)
+    return FLAKY_ATTEMPTS[run_id]
+
+
 def build_sleepers() -> WorkflowContext:
     with workflow("sleepers") as wf:
         group = ParallelGroup(
-            [sleeper(task_id="s1"), sleeper(task_id="s2")], name="sleep_group"
-        ).with_execution(backend_config={"thread_count": 2})
+            [sleeper(task_id="s1"), sleeper(task_id="s2"), flaky_member(task_id="flaky")],
+            name="sleep_group",
+        ).with_execution(backend_config={"thread_count": 3})
         group >> gather
     return wf
 

@@ -33,12 +33,16 @@ def test_group_members_run_concurrently_as_task_runs(prefect_server) -> None:
     assert run.result == "gathered"
     (a0, a1), (b0, b1) = capture.channel["span.s1"], capture.channel["span.s2"]
     assert a0 < b1 and b0 < a1, "the members' bodies did not overlap"
-    runs = {r.name: r for r in prefect_server.task_runs(run.flow_run_id, expected=3)}
-    assert set(runs) == {"s1", "s2", "gather"}
+    runs = {r.name: r for r in prefect_server.task_runs(run.flow_run_id, expected=4)}
+    assert set(runs) == {"s1", "s2", "flaky", "gather"}
+    # a member's retry is a Prefect retry on the task runner's thread, counted by the core
+    assert (runs["flaky"].run_count, runs["flaky"].state_name) == (2, "Completed")
+    assert capture.channel["flaky.retry_count"] == 1
+    assert capture.retries == [("flaky", 1, 0.0)]
     s1, s2 = runs["s1"], runs["s2"]
     assert s1.start_time < s2.end_time and s2.start_time < s1.end_time
     # the group's successor waited for both members: Prefect shows the dependency
-    assert sorted(runs["gather"].upstream["upstream"]) == sorted([s1.id, s2.id])
+    assert sorted(runs["gather"].upstream["upstream"]) == sorted([s1.id, s2.id, runs["flaky"].id])
 
 
 def test_retries_are_prefect_retries_and_the_core_does_not_retry_again(prefect_server) -> None:
@@ -110,7 +114,7 @@ def test_parameters_feed_the_channel_and_sources_are_interchangeable(prefect_ser
 
 def test_workflow_parameters_and_bad_names() -> None:
     assert workflow_parameters(build_linear()) == {"n": False, "unit": True}
-    assert workflow_parameters(build_sleepers()) == {"pause": True}
+    assert workflow_parameters(build_sleepers()) == {"pause": True}  # sleeper's default
     with pytest.raises(ConfigError, match="not a Python identifier"):
         to_prefect_flow(build_linear, parameters={"out.x": 1})
     with pytest.raises(ConfigError, match="return_state, wait_for"):
