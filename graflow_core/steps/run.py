@@ -495,6 +495,13 @@ def _run_group(
     from graflow_core.core.task import ParallelGroup, TaskWrapper
 
     _check_trigger(step, step.group_upstream, inputs)
+    if step.group_upstream and not any(u in outputs for u in step.group_upstream):
+        # An orchestrator that only passes outputs (Dagster) does not say "skipped": the
+        # group's own upstream produced nothing, so the group was not reached.
+        raise StepSkipped(
+            f"Step '{step.id}' is skipped: its upstream {', '.join(step.group_upstream)} "
+            "produced no output"
+        )
     failed = inputs.failed_messages()
     group = prep.objects[step.id]
     assert isinstance(group, ParallelGroup)

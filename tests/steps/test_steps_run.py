@@ -165,6 +165,8 @@ def test_group_steps_apply_the_policy_to_failed_members():
         run_step(ref, "fan", StepInputs(upstream=ups, failed={"p3": "boom"}), workflow_run_id="r")
     with pytest.raises(StepSkipped):
         run_step(ref, "fan", StepInputs(skipped=["prepare", "p1", "p2", "p3"]), workflow_run_id="r")
+    with pytest.raises(StepSkipped, match="produced no output"):  # outputs only (Dagster)
+        run_step(ref, "fan", StepInputs(), workflow_run_id="r")
     ok = run_step(ref, "fan", StepInputs(upstream=ups, skipped=["p3"]), workflow_run_id="r")
     assert ok.own == ("fan.__result__",)
     assert ok.value("out.p1") == 1 and ok.value("out.p2") == 2 and "out.p3" not in ok.state
