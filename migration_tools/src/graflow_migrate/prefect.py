@@ -55,6 +55,7 @@ _LOGGER = {
 _UNMAPPED = {"prefect.unmapped", "prefect.utilities.annotations.unmapped"}
 _WAIT = {"prefect.futures.wait", "prefect.wait"}
 _BACKOFF = {"prefect.tasks.exponential_backoff"}
+_CONTEXTS = {"prefect.tags", "prefect.context.tags"}
 
 #: Prefect task options without a graflow counterpart: (severity, reason, suggestion).
 _TASK_DROPPED: dict[str, tuple[str, str, str]] = {
@@ -932,6 +933,21 @@ class _FlowPlanner:
             self.branch(stmt)
         elif isinstance(stmt, cst.For):
             self.loop(stmt)
+        elif isinstance(stmt, cst.With) and self._prefect_context(stmt):
+            self.note(
+                stmt,
+                "with tags(...)",
+                "info",
+                "Prefect tags/options context dropped; its body was converted",
+                "nothing to do (graflow tasks have no tags)",
+            )
+            inner = (
+                stmt.body.body
+                if isinstance(stmt.body, cst.IndentedBlock)
+                else [cst.SimpleStatementLine(body=[s]) for s in _any(stmt.body).body]
+            )
+            for index, child in enumerate(inner):
+                self.statement(child, is_last=is_last and index == len(inner) - 1)
         else:
             kind = type(stmt).__name__.lower()
             raise self.unsupported(
@@ -940,6 +956,15 @@ class _FlowPlanner:
                 f"task calls inside a {kind} statement cannot be expressed as a static graph",
                 "move the task calls out of it, or run this part inside one task",
             )
+
+    def _prefect_context(self, stmt: cst.With) -> bool:
+        """``with tags("x"):`` (a Prefect context manager without run-time meaning here)."""
+        return all(
+            isinstance(item.item, cst.Call)
+            and self.conv.qualified(item.item.func) in _CONTEXTS
+            and item.asname is None
+            for item in stmt.items
+        )
 
     def plain(self, stmt: cst.BaseStatement, is_last: bool) -> None:
         """A statement without task calls: builder set-up, the flow's return, or glue."""
