@@ -115,3 +115,14 @@ def build_too_slow() -> WorkflowContext:
     with workflow("too_slow") as wf:
         wf.graph.add_node(too_slow, "too_slow", skip_if_exists=True)
     return wf
+
+
+def parent_flow_of(bridged: Any) -> Any:
+    """A hand-written Prefect flow that calls the bridged flow as a subflow."""
+    from prefect import flow
+
+    @flow(name="parent_of_bridged")
+    def parent(n: int) -> str:
+        return f"parent got {bridged(n=n)}"
+
+    return parent

@@ -13,6 +13,7 @@ from prefect_test_helpers import (
     build_always_fails,
     build_sleepers,
     build_too_slow,
+    parent_flow_of,
 )
 
 from graflow_core.core.retry import RetryPolicy
@@ -110,6 +111,10 @@ def test_parameters_feed_the_channel_and_sources_are_interchangeable(prefect_ser
     assert capture.channel["unit"] == "pcs"
     assert flow(n=1) == "4 items"  # unit left at None: the task's default applies
     assert to_prefect_flow(build_diamond())(n=3) == [13, 30]
+    # a bridged flow is an ordinary subflow of a hand-written flow
+    parent = parent_flow_of(to_prefect_flow(build_linear))
+    outcome = prefect_server.run(parent, n=20)
+    assert outcome.result == "parent got 42 items"
 
 
 def test_workflow_parameters_and_bad_names() -> None:
