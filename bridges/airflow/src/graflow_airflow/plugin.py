@@ -62,6 +62,15 @@ AIRFLOW_FEATURES: dict[str, Any] = {
         "ignored",
         "an Airflow retry re-runs only the failed task from its upstream XComs",
     ),
+    "custom_handlers": (
+        "emulated",
+        "the handler runs inside the Airflow task: register it where the workflow's module is "
+        "imported, so the DAG processor and every worker have it",
+    ),
+    "llm_agent": (
+        "emulated",
+        "register the agent where the workflow's module is imported (every worker needs it)",
+    ),
     "channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
     "typed_channels": ("emulated", "channel writes travel between Airflow tasks through XCom"),
 }
