@@ -128,6 +128,7 @@ def test_hosted_example_same_as_native(example, airflow_env, tmp_path):
     params = example.run_params()
     run = airflow_env.run_dag(dag, conf=params)
     assert run.succeeded, run.task_states
+    assert "Hosted inside one Airflow task" in dag.doc_md  # the UI says what runs hosted
     if plan.whole:  # one GraflowOperator hosting the whole workflow
         (task_id,) = dag.task_ids
         assert type(dag.get_task(task_id)).__name__ == "GraflowOperator"

@@ -341,6 +341,20 @@ def _group_ids(plan: StepPlan, task_ids: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def _doc_md(spec: WorkflowSpec, plan: StepPlan) -> str:
+    """The DAG's documentation in the UI: what it runs, and which parts run hosted and why."""
+    lines = [
+        f"**graflow workflow `{spec.name}`**: {len(spec.tasks)} graflow tasks in "
+        f"{len(plan.steps)} Airflow tasks (rendered by graflow-airflow; run parameters: the "
+        "DAG's params, overridden by the run conf)."
+    ]
+    if plan.reasons:
+        lines.append("")
+        lines.append("Hosted inside one Airflow task (the graflow engine runs them):")
+        lines.extend(f"- {reason.message}" for reason in plan.reasons)
+    return "\n".join(lines)
+
+
 def to_airflow_dag(
     workflow_or_spec: WorkflowContext | WorkflowSpec | str | Mapping[str, Any],
     dag_id: str | None = None,
@@ -387,6 +401,7 @@ def to_airflow_dag(
     dag_kwargs.setdefault("tags", ["graflow"])
     version = f" {spec.version}" if spec.version else ""
     dag_kwargs.setdefault("description", f"graflow workflow '{spec.name}'{version}")
+    dag_kwargs.setdefault("doc_md", _doc_md(spec, plan))
     dag = DAG(the_id, schedule=schedule, default_args=dict(default_args or {}), **dag_kwargs)
     if plan.whole:
         step = plan.steps[0]
