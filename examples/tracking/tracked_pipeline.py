@@ -9,7 +9,6 @@ the workflow by reference in another process.
 from __future__ import annotations
 
 from graflow_core import task, workflow
-from graflow_core.core.task import ParallelGroup
 from graflow_core.core.workflow import WorkflowContext
 
 
@@ -50,20 +49,15 @@ def publish(train: dict) -> str:
     return f"final loss {train['metrics']['loss'][-1]}"
 
 
-def _features() -> ParallelGroup:
-    # Instances created inside the workflow block register as nodes of this workflow.
-    return mean_feature(task_id="mean_feature") | max_feature(task_id="max_feature")
-
-
 def build_mlflow() -> WorkflowContext:
     """The pipeline with an ``mlflow`` training task."""
     with workflow("tracked_pipeline") as wf:
-        prepare >> _features() >> train_mlflow >> publish
+        prepare >> (mean_feature | max_feature) >> train_mlflow >> publish
     return wf
 
 
 def build_wandb() -> WorkflowContext:
     """The pipeline with a ``wandb`` training task."""
     with workflow("tracked_pipeline") as wf:
-        prepare >> _features() >> train_wandb >> publish
+        prepare >> (mean_feature | max_feature) >> train_wandb >> publish
     return wf
