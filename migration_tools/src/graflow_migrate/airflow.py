@@ -630,7 +630,13 @@ class _TaskFlowPlanner(_FlowPlanner):
         conv = self.conv
         _, call = conv.decorator_kind(self.flow.decorator)
         kwargs: list[tuple[str, str]] = []
-        dag_id, params, _defaults = conv.dag_options(call, self.fn, kwargs)
+        dag_id, params, defaults = conv.dag_options(call, self.fn, kwargs)
+        seconds = _seconds(defaults.get("execution_timeout", ""))
+        if seconds is not None:  # default_args' timeout applies to the DAG's own tasks
+            for name in conv.nested_tasks:
+                options = conv.tasks[name].options
+                if not any(k == "timeout" for k, _ in options):
+                    options.append(("timeout", f"{seconds:g}"))
         fn_params = _params(self.fn, conv.module)
         names = {p.name for p in fn_params}
         all_params = fn_params + [p for p in params if p.name not in names]
