@@ -140,6 +140,21 @@ def test_hosted_example_same_as_native(example, airflow_env, tmp_path):
     assert result == native_result
 
 
+def test_whole_hosted_workflow_from_spec_json(airflow_env):
+    """A spec given as JSON (no workflow object, no reference) still runs hosted: the
+    GraflowOperator loads the spec when the task runs."""
+    from graflow_airflow import to_airflow_dag
+
+    from graflow_core.spec import build_spec
+
+    example = get_example("terminate")
+    text = build_spec(example.build()).to_json()
+    dag = to_airflow_dag(text, dag_id="render_hosted_json")
+    run = airflow_env.run_dag(dag, conf=dict(example.params))
+    assert run.succeeded, run.task_states
+    assert list(run.xcoms.values()) == [example.expected_result]
+
+
 def test_failing_example_fails_the_run(airflow_env):
     from graflow_airflow import to_airflow_dag
 

@@ -322,7 +322,7 @@ def _hosted_operator(
     from graflow_core.core.workflow import WorkflowContext
 
     workflow: Any = reference or workflow_or_spec
-    if not isinstance(workflow, (str, WorkflowContext)):
+    if not (reference or isinstance(workflow, WorkflowContext)):  # a spec: load it when run
         from functools import partial
 
         from graflow_core.spec import load_workflow
