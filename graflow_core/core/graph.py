@@ -141,14 +141,24 @@ class TaskGraph:
             raise KeyError(f"Node '{old_task_id}' not found in graph")
         if new_task_id in self._tasks:
             raise ValueError(f"Task {new_task_id} already exists in graph")
-        self._tasks = {(new_task_id if k == old_task_id else k): v for k, v in self._tasks.items()}
-        succ: dict[str, list[str]] = {}
-        pred: dict[str, list[str]] = {}
-        for k in self._tasks:
-            old = old_task_id if k == new_task_id else k
-            succ[k] = [new_task_id if s == old_task_id else s for s in self._succ[old]]
-            pred[k] = [new_task_id if p == old_task_id else p for p in self._pred[old]]
-        self._succ, self._pred = succ, pred
+
+        def renamed(mapping: dict[str, Any]) -> dict[str, Any]:
+            return {(new_task_id if k == old_task_id else k): v for k, v in mapping.items()}
+
+        # Only the renamed node's neighbours mention it: patch their lists (O(degree)), and
+        # re-key the three dicts in place order (one cheap pass, no per-node list copies).
+        self._tasks = renamed(self._tasks)
+        self._succ = renamed(self._succ)
+        self._pred = renamed(self._pred)
+        for table, neighbours in (
+            (self._pred, self._succ[new_task_id]),
+            (self._succ, self._pred[new_task_id]),
+        ):
+            for node in set(neighbours) - {old_task_id}:
+                table[node] = [new_task_id if n == old_task_id else n for n in table[node]]
+        own = (self._succ[new_task_id], self._pred[new_task_id])
+        self._succ[new_task_id] = [new_task_id if n == old_task_id else n for n in own[0]]
+        self._pred[new_task_id] = [new_task_id if n == old_task_id else n for n in own[1]]
         self._version += 1
 
     def clear(self) -> None:

@@ -3,6 +3,7 @@ TaskExecutionContext (§1.7, §1.8)."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -440,6 +441,26 @@ def test_graph_clear_and_rename():
     g.clear()
     assert list(g.nodes) == []
     assert list(g.edges) == []
+
+
+def test_graph_rename_keeps_order_edges_and_self_loops():
+    """Renaming patches only the neighbours, with the same outcome as rebuilding everything."""
+    rng = random.Random(7)
+    for _ in range(500):
+        n = rng.randint(1, 8)
+        ids = [f"t{i}" for i in range(n)]
+        g, _tasks = _graph(*ids)
+        for _edge in range(rng.randint(0, 16)):
+            g.add_edge(rng.choice(ids), rng.choice(ids))
+        old = rng.choice(ids)
+        new_id = {k: ("NEW" if k == old else k) for k in ids}
+        want_nodes = [new_id[k] for k in g.nodes]
+        want_succ = {new_id[k]: [new_id[s] for s in g.successors(k)] for k in ids}
+        want_pred = {new_id[k]: [new_id[p] for p in g.predecessors(k)] for k in ids}
+        g.rename_node(old, "NEW")
+        assert list(g.nodes) == want_nodes
+        assert {k: list(g.successors(k)) for k in want_nodes} == want_succ
+        assert {k: list(g.predecessors(k)) for k in want_nodes} == want_pred
 
 
 def test_graph_str_is_text():
