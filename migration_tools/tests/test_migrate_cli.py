@@ -146,6 +146,8 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("graflow-migrate")
     proc = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "prefect" in proc.stdout and "airflow" in proc.stdout
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("graflow-migrate 0.")
 
 
 def test_latin1_source_stays_latin1(tmp_path: Path) -> None:

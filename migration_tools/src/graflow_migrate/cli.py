@@ -35,6 +35,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("graflow-migrate")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``graflow-migrate`` argument parser."""
     parser = _Parser(
@@ -43,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"graflow-migrate {_version()}")
     sub = parser.add_subparsers(dest="frontend", metavar="FRONTEND", required=True)
     helps = {
         "prefect": "convert Prefect flow code (@flow/@task) into graflow code",
