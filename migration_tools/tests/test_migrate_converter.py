@@ -636,3 +636,26 @@ def test_with_tags_is_dropped_and_try_is_a_todo() -> None:
     assert found["with tags(...)"] == "info"
     assert found["try statement with task calls"] == "todo"
     assert "# TODO(graflow-migrate): flow not converted: task calls inside a try" in code
+
+
+def test_builder_names_do_not_clash_with_other_flows() -> None:
+    code, _ = convert(
+        """
+        from prefect import flow, task
+
+        @task
+        def one() -> int:
+            return 1
+
+        @flow
+        def report() -> int:
+            return one()
+
+        @flow
+        def build_report() -> int:
+            return report() + 1
+        """
+    )
+    assert "def build_report_workflow():" in code
+    ns = run_module(code)
+    assert ns["report"]() == 1 and ns["build_report"]() == 2

@@ -91,6 +91,8 @@ class WorkflowPlan:
         self.name = name
         self.runner = runner
         self.builder = f"build_{runner}"
+        if self.builder in set(reserved) and self.builder != runner:
+            self.builder = f"build_{runner}_workflow"  # a flow is already called build_<x>
         self.params = list(params)
         self.param_names = {p.name for p in self.params}
         self.docstring = docstring
