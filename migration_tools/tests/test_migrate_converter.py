@@ -659,3 +659,24 @@ def test_builder_names_do_not_clash_with_other_flows() -> None:
     assert "def build_report_workflow():" in code
     ns = run_module(code)
     assert ns["report"]() == 1 and ns["build_report"]() == 2
+
+
+def test_waiting_on_mapped_futures_in_a_loop() -> None:
+    code, report = convert(
+        """
+        from prefect import flow, task
+
+        @task
+        def sq(x: int) -> int:
+            return x * x
+
+        @flow
+        def f(xs: list[int] = [1, 2]):
+            futures = sq.map(xs)
+            for future in futures:
+                future.wait()
+            return [future.result() for future in futures]
+        """
+    )
+    assert report.todo_count == 0
+    assert run_module(code)["f"](xs=[3, 4]) == [9, 16]

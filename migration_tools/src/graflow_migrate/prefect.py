@@ -317,6 +317,8 @@ class _Converter:
         logger_re, fn_re = self._clean_res
         if strip_results and ".result(" in code:
             code = _RESULT_CALL.sub("", code)
+        if strip_results and ".wait(" in code:
+            code = _WAIT_CALL.sub("", code)
         if logger_re is not None and logger_re.search(code):
             code = logger_re.sub("logging.getLogger(__name__)", code)
             self.needs_logging = True
@@ -709,6 +711,10 @@ _ALLOWED_ATTRIBUTES = {"func", "fn", "run", "__name__", "__doc__", "task_id", "_
 _RESULT_CALL = re.compile(
     r"\.result\(\s*(?:[A-Za-z_]\w*\s*=\s*[^(),]+(?:,\s*[A-Za-z_]\w*\s*=\s*[^(),]+)*\s*,?)?\s*\)"
 )
+
+
+#: ``future.wait()`` / ``future.wait(timeout=5)``: values need no waiting in graflow
+_WAIT_CALL = re.compile(r"\.wait\(\s*(?:timeout\s*=\s*[^(),]+)?\s*\)")
 
 
 def _stored_names(node: ast.stmt) -> set[str]:
