@@ -680,3 +680,22 @@ def test_waiting_on_mapped_futures_in_a_loop() -> None:
     )
     assert report.todo_count == 0
     assert run_module(code)["f"](xs=[3, 4]) == [9, 16]
+
+
+def test_airflow_dag_without_with_block_is_a_todo() -> None:
+    code, report = convert(
+        """
+        from datetime import datetime
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.python import PythonOperator
+
+        def hello() -> str:
+            return "hi"
+
+        dag = DAG("d", start_date=datetime(2024, 1, 1), schedule=None)
+        a = PythonOperator(task_id="a", python_callable=hello, dag=dag)
+        """,
+        "airflow",
+    )
+    assert "DAG(...) assignment" in {f.construct for f in report.findings}
+    assert "# TODO(graflow-migrate): a DAG built outside" in code

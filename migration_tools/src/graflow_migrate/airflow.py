@@ -438,6 +438,20 @@ class _AirflowConverter(_Converter):
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
             small = stmt.body[0]
             value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+            if isinstance(value, cst.Call) and self.qualified(value.func) in _DAG_CLASSES:
+                reason = (
+                    "a DAG built outside a 'with DAG(...) as dag:' block is not converted "
+                    "(operators with dag=... are not collected)"
+                )
+                self.report.add(
+                    self.line(stmt),
+                    "DAG(...) assignment",
+                    "todo",
+                    reason,
+                    "put the operators in a 'with DAG(...) as dag:' block and convert again",
+                )
+                out.prepend(stmt, todo_comments(reason))
+                return False
             if (
                 isinstance(value, cst.Call)
                 and isinstance(value.func, cst.Name)
