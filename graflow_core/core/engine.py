@@ -353,7 +353,7 @@ class WorkflowEngine:
         task: Executable | None = None,
         hooks: HookSnapshot | None = None,
     ) -> bool:
-        """Re-queue a failed task at the tail after its backoff delay, if it has retries left."""
+        """Re-queue a failed task at the head after its backoff delay, if it has retries left."""
         retry = context.retry_controller
         if retry.accept_retry(task_id):
             attempt = retry.increment(task_id, error)
@@ -374,7 +374,10 @@ class WorkflowEngine:
                     )
             if delay > 0:
                 time.sleep(delay)
-            context.task_queue._ids.append(task_id)
+            # At the head: the retry runs before anything queued behind the failed task, so
+            # work queued meanwhile (a dynamic task's parent's successors) never sees the
+            # failed attempt as its result.
+            context.task_queue._ids.appendleft(task_id)
             return True
         return False
 

@@ -174,9 +174,10 @@ def test_no_retries_configured_wraps_error(sleep):
     assert str(info.value) == "An error occurred: plain (caused by plain)"
 
 
-def test_retry_requeued_at_tail(sleep):
+def test_retry_requeued_at_head(sleep):
+    """compatibility.md §8: the retry runs before the siblings queued behind the failed task."""
     order = []
-    with workflow("tail") as wf:
+    with workflow("head") as wf:
 
         @task
         def s():
@@ -201,7 +202,7 @@ def test_retry_requeued_at_tail(sleep):
         s >> other
         s >> other2
     wf.execute("s")
-    assert order == ["s", "flaky", "other", "other2", "flaky"]
+    assert order == ["s", "flaky", "flaky", "other", "other2"]
 
 
 def test_retry_successors_run_after_success(sleep):
