@@ -229,12 +229,15 @@ class TaskGraph:
 
         Graflow excludes members only when their group is itself a start node; graflow_core
         excludes members of every group, so ``start >> (a | b) >> end`` has one start node.
+        Tasks added at run time (``ctx.next_task``) are not start nodes either, so a workflow
+        that grew dynamic tasks in one run can be executed again.
         """
         candidates = [n for n, preds in self._pred.items() if not preds]
         if len(candidates) <= 1:
             return candidates
         members = self.group_member_ids()
-        return [n for n in candidates if n not in members]
+        dynamic = self._dynamic
+        return [n for n in candidates if n not in members and n not in dynamic]
 
     def successors(self, node: str) -> list[str]:
         """Successor ids of ``node`` in edge insertion order."""

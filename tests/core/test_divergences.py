@@ -7,6 +7,7 @@
 3. reaching ``max_steps`` with work still queued raises ``MaxStepsExceededError``.
 4. parallel-group members are never start-node candidates.
 5. custom task handlers registered on the workflow work through ``wf.execute()`` and inside groups.
+6. a failed task with retries left is retried before the rest of the queue.
 """
 
 from __future__ import annotations
@@ -790,3 +791,60 @@ def test_join_waits_only_for_predecessors_reachable_from_the_start():
     order.clear()
     _, ctx = wf.execute("b", ret_context=True)
     assert order == ["b", "c"]
+
+
+def test_retry_runs_before_the_rest_of_the_queue():
+    """compatibility.md §8: the parent's successors never see a dynamic task's failed attempt."""
+    seen: list[object] = []
+    attempts: list[int] = []
+
+    with workflow("retry-head") as wf:
+
+        @task(inject_context=True)
+        def parent(ctx):
+            @task(id="child", max_retries=2)
+            def child():
+                attempts.append(1)
+                if len(attempts) < 2:
+                    raise RuntimeError("flaky")
+                return 42
+
+            ctx.next_task(child)
+
+        @task(inject_context=True)
+        def after(ctx):
+            seen.append(ctx.get_result("child"))
+            return "done"
+
+        parent >> after
+
+    assert wf.execute() == "done"
+    assert len(attempts) == 2
+    assert seen == [42]
+
+
+def test_a_workflow_that_grew_dynamic_tasks_runs_again():
+    """Tasks added by next_task stay in the graph but are never start nodes."""
+    runs: list[str] = []
+
+    with workflow("rerun") as wf:
+
+        @task(inject_context=True)
+        def parent(ctx):
+            @task(id="child")
+            def child():
+                runs.append("child")
+                return 42
+
+            ctx.next_task(child)
+
+        @task
+        def after():
+            runs.append("after")
+            return "a"
+
+        parent >> after
+
+    assert wf.execute() == "a"
+    assert wf.execute() == "a"
+    assert runs == ["child", "after", "child", "after"]
