@@ -49,7 +49,16 @@ OURS = "graflow_core"
 THEIRS = "graflow"
 SIDE_LABEL = {OURS: "graflow_core", THEIRS: f"Graflow {GRAFLOW_VERSION}"}
 
-BENCHMARKS = ("chain", "parallel", "import", "memory", "checkpoint", "hooks", "spec")
+BENCHMARKS = (
+    "chain",
+    "parallel",
+    "import",
+    "memory",
+    "checkpoint",
+    "hooks",
+    "spec",
+    "integrations",
+)
 
 # Sizes (fixed by the brief) and repetitions.
 CHAIN_N = 10_000
@@ -66,6 +75,7 @@ REPEATS = {
     "checkpoint": 15,
     "hooks": 5,
     "spec": 5,
+    "integrations": 1,  # each script repeats internally; 1 = full settings, 0 = quick settings
 }
 QUICK_REPEATS = {
     "chain": 3,
@@ -75,6 +85,7 @@ QUICK_REPEATS = {
     "checkpoint": 3,
     "hooks": 2,
     "spec": 2,
+    "integrations": 0,
 }
 PROGRAM_TIMEOUT_S = 600.0
 
@@ -489,6 +500,212 @@ def bench_spec(side: Side, reps: int, log) -> dict:
     return _summarise(s, n=info.get("n"), repeats=reps, module_file=info.get("module_file"))
 
 
+# Bridges and plugins: graflow_core only (Graflow 0.2 has no bridges). Each script in
+# benchmarks/ does its own warm-up and repetitions, alternating bridged and hand-written
+# native runs in one process so that machine load hits both alike; the runner collects the
+# JSON each prints. (script, full arguments, quick arguments)
+INTEGRATION_SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
+    "airflow": ("airflow_bench.py", [], ["--runs", "3", "--warmup", "1", "--parse-runs", "3"]),
+    "airflow_operator": ("airflow_operator_bench.py", [], ["--runs", "2"]),
+    "prefect": ("prefect_bench.py", [], ["--runs", "3", "--warmup", "1"]),
+    "dagster": ("dagster_bench.py", [], ["--runs", "5", "--warmup", "1"]),
+    "steps": ("steps_bench.py", [], []),
+    "migrate": ("migrate_bench.py", [], ["--repeat", "3"]),
+    "plugins": ("plugins_bench.py", [], ["--n", "2000", "--repeats", "3"]),
+}
+INTEGRATION_TIMEOUT_S = 1500.0
+
+
+def _script_json(stdout: str) -> dict:
+    """The result a benchmark script printed: a ``BENCH_RESULT`` line or its last JSON object."""
+    lines = stdout.splitlines()
+    for line in reversed(lines):
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT ") :])
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].startswith("{"):
+            try:
+                return json.loads("\n".join(lines[i:]))
+            except ValueError:
+                continue
+    raise BenchError(f"no JSON result in the output; tail: {stdout[-500:]!r}")
+
+
+def bench_integrations(side: Side, reps: int, log) -> dict:
+    if side.key != OURS:
+        return {"metrics": {}, "notes": ["not applicable: Graflow 0.2 has no bridges or plugins"]}
+    scripts: dict[str, dict] = {}
+    errors: dict[str, str] = {}
+    for name, (script, full, quick) in INTEGRATION_SCRIPTS.items():
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [str(side.python), str(HERE / script), *(full if reps else quick)],
+                cwd=ROOT,
+                env=side.env(),
+                capture_output=True,
+                text=True,
+                timeout=INTEGRATION_TIMEOUT_S,
+            )
+            if proc.returncode != 0:
+                raise BenchError(_error_text(proc))
+            scripts[name] = _script_json(proc.stdout)
+            log(f"  {name}: {time.perf_counter() - t0:.0f} s")
+        except (BenchError, subprocess.TimeoutExpired, ValueError) as e:
+            errors[name] = str(e)[-600:]
+            log(f"  {name}: ERROR {errors[name][-200:]}")
+    metrics = {}
+    for _row_bench, metric, path, *_rest in INTEGRATION_ROWS:
+        value = _dig(scripts, path)
+        if value is not None:
+            metrics[metric] = value
+    entry: dict = {"metrics": metrics, "scripts": scripts, "quick": not reps}
+    if errors:
+        entry["script_errors"] = errors
+    return entry
+
+
+def _dig(data: dict, path: str):
+    node = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, (int, float)) else None
+
+
+# (section, metric, path in the scripts' JSON, label, unit, target, target_value)
+INTEGRATION_ROWS = [
+    (
+        "Airflow",
+        "airflow_ratio",
+        "airflow.ratio",
+        "rendered DAG ÷ hand-written TaskFlow DAG, `dag.test()` wall time (8 tasks, fan-out/fan-in)",
+        "×",
+        "≤ 1.10×",
+        1.10,
+    ),
+    (
+        "Airflow",
+        "airflow_parse_500_s",
+        "airflow.parse_500_tasks_s",
+        "exported DAG file of a 500-task workflow: parse time in Airflow's DagBag",
+        "s",
+        "≤ 1 s",
+        1.0,
+    ),
+    (
+        "Airflow",
+        "airflow_import_ms",
+        "airflow.import_graflow_airflow_ms",
+        "`import graflow_airflow` on top of `import airflow`",
+        "ms",
+        "≤ 30 ms",
+        30.0,
+    ),
+    (
+        "Airflow",
+        "airflow_operator_ratio",
+        "airflow_operator.operator_vs_taskflow_ratio",
+        "`GraflowOperator` (whole workflow in one task, checkpoint after each task) ÷ the TaskFlow DAG",
+        "×",
+        "",
+        None,
+    ),
+    (
+        "Prefect",
+        "prefect_ratio",
+        "prefect.ratio",
+        "bridged flow ÷ hand-written Prefect flow, wall time per flow run (same server)",
+        "×",
+        "≤ 1.10×",
+        1.10,
+    ),
+    (
+        "Dagster",
+        "dagster_ratio",
+        "dagster.ratio",
+        "bridged job ÷ hand-written job, `execute_in_process` wall time",
+        "×",
+        "≤ 1.10×",
+        1.10,
+    ),
+    ("Dagster", "dagster_cpu_ratio", "dagster.cpu_ratio", "… the same, CPU time", "×", "", None),
+    (
+        "Static targets",
+        "steps_run_step_us",
+        "steps.run_step_us",
+        "`run_step` (one graflow task as one native task, payload in and out)",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "Migration",
+        "migrate_1000_lines_s",
+        "migrate.median_s",
+        "`graflow-migrate prefect` on a 1,000-line flow file",
+        "s",
+        "≤ 1 s",
+        1.0,
+    ),
+    (
+        "Plugins",
+        "metrics_overhead_us",
+        "plugins.metrics.metrics.overhead_us",
+        "graflow-metrics: added time per task (CPU)",
+        "µs",
+        "≤ 20 µs",
+        20.0,
+    ),
+    (
+        "Plugins",
+        "langchain_overhead_us",
+        "plugins.langchain.langchain_task_type.overhead_us",
+        "graflow-langchain task type: added time per Runnable call",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "Plugins",
+        "mlflow_marginal_us",
+        "plugins.mlflow.marginal_overhead_us_per_task",
+        "graflow-mlflow (SQLite store): added time per task (writes in a background thread)",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "Plugins",
+        "mlflow_per_run_ms",
+        "plugins.mlflow.per_run_ms",
+        "graflow-mlflow: fixed cost per workflow run",
+        "ms",
+        "",
+        None,
+    ),
+    (
+        "Plugins",
+        "wandb_marginal_us",
+        "plugins.wandb.marginal_overhead_us_per_task",
+        "graflow-wandb (offline): added time per task",
+        "µs",
+        "",
+        None,
+    ),
+    (
+        "Plugins",
+        "wandb_per_run_ms",
+        "plugins.wandb.per_run_ms",
+        "graflow-wandb: fixed cost per workflow run (init + finish)",
+        "ms",
+        "",
+        None,
+    ),
+]
+
+
 RUNNERS = {
     "chain": bench_chain,
     "parallel": bench_parallel,
@@ -497,6 +714,7 @@ RUNNERS = {
     "checkpoint": bench_checkpoint,
     "hooks": bench_hooks,
     "spec": bench_spec,
+    "integrations": bench_integrations,
 }
 
 # Things seen while building the suite (about Graflow 0.2 itself, checked with cProfile).
@@ -835,6 +1053,45 @@ def render_readme(data: dict) -> str:
                 bits.append(f"{e['modules_loaded']} modules loaded by `import`")
             bits += e.get("notes", [])
             lines.append(f"- **{bench}**, {SIDE_LABEL[side]}: " + "; ".join(bits))
+    integ = res.get("integrations", {}).get(OURS)
+    lines += [
+        "",
+        "## Bridges and plugins (graflow_core only)",
+        "",
+        "Each bridged run is compared with a hand-written native equivalent doing the same work, "
+        "in one process, alternating after warm-up runs (the scripts in `benchmarks/`; "
+        "`--only integrations`). Medians.",
+        "",
+    ]
+    if not integ:
+        lines.append("Not run yet.")
+    elif "error" in integ:
+        lines.append(f"**error**: `{integ['error'][:300]}`")
+    else:
+        lines += ["| | metric | graflow_core | target |", "|---|---|---|---|"]
+        for section, metric, _path, label, unit, target, target_value in INTEGRATION_ROWS:
+            value = integ["metrics"].get(metric)
+            if value is None:
+                cell = (
+                    "**error**" if section.lower() in str(integ.get("script_errors", {})) else "–"
+                )
+            else:
+                cell = (
+                    f"{value:.2f}×"
+                    if unit == "×"
+                    else _fmt(value * 1000 if unit == "s" else value, "ms" if unit == "s" else unit)
+                )
+                if target_value is not None:
+                    cell += " ✅" if value <= target_value else " ❌"
+            lines.append(f"| {section} | {label} | {cell} | {target} |")
+        lines.append("")
+        lines.append(
+            f"Measured {integ.get('measured_at', '?')}"
+            + (" with `--quick` settings" if integ.get("quick") else "")
+            + "; every script's full output is in `results/latest.json`."
+        )
+        for name, err in integ.get("script_errors", {}).items():
+            lines.append(f"- **{name}** failed: `{err[-200:]}`")
     lines += [
         "",
         "## Observations",
