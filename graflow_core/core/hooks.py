@@ -17,7 +17,7 @@ from __future__ import annotations
 import _thread  # not `threading`: importing it would cost `import graflow_core` ~1.5 ms
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from graflow_core.plugins.manager import GraflowPluginManager
@@ -204,26 +204,94 @@ def autoload_enabled() -> bool:
     return value in ("", "0", "false", "no", "off")
 
 
-def entry_points_present() -> bool:
-    """Whether any distribution on ``sys.path`` declares a ``[graflow]`` entry-point section.
+class FoundEntryPoint(NamedTuple):
+    """One ``[graflow]`` entry point found by :func:`scan_entry_points`."""
 
-    A quick filter before paying for ``importlib.metadata``: reads only the ``entry_points.txt``
-    of ``*.dist-info`` / ``*.egg-info`` directories. Unreadable paths are skipped.
+    name: str
+    value: str  # "module" or "module:attr.attr" (extras in brackets are dropped)
+    distribution: str
+    version: str
+
+
+def _dist_info(directory: str, metadata_file: str) -> tuple[str, str]:
+    """``Name`` and ``Version`` from a METADATA / PKG-INFO header (read up to the first blank)."""
+    name = version = "?"
+    try:
+        with open(os.path.join(directory, metadata_file), encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if not line.strip():
+                    break
+                if line.startswith("Name:"):
+                    name = line[5:].strip()
+                elif line.startswith("Version:"):
+                    version = line[8:].strip()
+    except OSError:
+        pass
+    return name, version
+
+
+def _section_entries(text: str, group: str) -> list[tuple[str, str]]:
+    entries: list[tuple[str, str]] = []
+    inside = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            inside = line == f"[{group}]"
+            continue
+        if inside and "=" in line:
+            name, value = line.split("=", 1)
+            entries.append((name.strip(), value.split("[", 1)[0].strip()))
+    return entries
+
+
+def _normalized(name: str) -> str:
+    return "".join("-" if c in "_." else c for c in name.lower())
+
+
+def scan_entry_points(group: str = ENTRY_POINT_GROUP) -> list[FoundEntryPoint]:
+    """Every entry point of ``group`` declared by a distribution on ``sys.path``.
+
+    Reads the ``entry_points.txt`` (and, for matches, the ``METADATA`` header) of the
+    ``*.dist-info`` / ``*.egg-info`` directories on ``sys.path`` directly: the same entry
+    points ``importlib.metadata.entry_points(group=...)`` gives (first distribution of a name on
+    ``sys.path`` wins), for about a millisecond instead of the ~35 ms ``importlib.metadata``
+    costs to import. Unreadable paths are skipped.
     """
-    marker = f"[{ENTRY_POINT_GROUP}]"
+    marker = f"[{group}]"
+    found: list[FoundEntryPoint] = []
+    seen: set[str] = set()
     for entry in sys.path:
+        base = entry or "."
         try:
-            with os.scandir(entry or ".") as it:
-                names = [d.name for d in it if d.name.endswith((".dist-info", ".egg-info"))]
+            with os.scandir(base) as it:
+                names = sorted(d.name for d in it if d.name.endswith((".dist-info", ".egg-info")))
         except OSError:
             continue
-        for name in names:
-            path = os.path.join(entry or ".", name, "entry_points.txt")
+        for dir_name in names:
+            stem = dir_name.rsplit(".", 1)[0]
+            key = _normalized(stem.split("-", 1)[0])
+            if key in seen:
+                continue
+            seen.add(key)
+            directory = os.path.join(base, dir_name)
             try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
+                with open(
+                    os.path.join(directory, "entry_points.txt"), encoding="utf-8", errors="replace"
+                ) as fh:
                     text = fh.read()
             except OSError:
                 continue
-            if marker in text:
-                return True
-    return False
+            if marker not in text:
+                continue
+            metadata = "METADATA" if dir_name.endswith(".dist-info") else "PKG-INFO"
+            dist, version = _dist_info(directory, metadata)
+            for name, value in _section_entries(text, group):
+                found.append(FoundEntryPoint(name, value, dist, version))
+    return found
+
+
+def entry_points_present() -> bool:
+    """Whether any distribution on ``sys.path`` declares a ``[graflow]`` entry point."""
+    return bool(scan_entry_points())

@@ -25,6 +25,7 @@ from graflow_core.plugins.hookspecs import PROJECT_NAME, hookspec
 from graflow_core.plugins.manager import (
     GraflowPluginManager,
     PluginLoadWarning,
+    env_flag,
     get_plugin_manager,
     reset_plugin_manager,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "GraflowPluginManager",
     "PluginLoadWarning",
     "TaskOutcome",
+    "env_flag",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",

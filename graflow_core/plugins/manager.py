@@ -107,18 +107,14 @@ class GraflowPluginManager(pluggy.PluginManager):
 
         Broken plugins are skipped with a :class:`PluginLoadWarning`.
         """
-        from importlib.metadata import entry_points
-
         count = 0
-        for ep in entry_points(group=group):
+        for ep in _hooks.scan_entry_points(group):
             if self.is_blocked(ep.name) or self.has_plugin(ep.name):
                 continue
-            dist = getattr(ep, "dist", None)
-            dist_name = getattr(dist, "name", None) or "?"
-            dist_version = getattr(dist, "version", None) or "?"
+            dist_name, dist_version = ep.distribution, ep.version
             origin = f"entry point '{ep.name} = {ep.value}' of distribution {dist_name}"
             try:
-                plugin = ep.load()
+                plugin = _load_entry_point(ep.value)
             except Exception as exc:
                 _warn(ep.name, origin, f"importing it failed: {type(exc).__name__}: {exc}")
                 continue
@@ -175,6 +171,17 @@ class GraflowPluginManager(pluggy.PluginManager):
         return found
 
 
+def _load_entry_point(value: str) -> object:
+    """Import what an entry point names: ``module`` or ``module:attr.attr``."""
+    import importlib
+
+    module_name, _, attrs = value.partition(":")
+    obj: object = importlib.import_module(module_name.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        obj = getattr(obj, attr)
+    return obj
+
+
 def _warn(name: str, origin: str, reason: str, *, skipped: bool = True) -> None:
     action = (
         f"It is skipped; fix or uninstall it, or silence this with GRAFLOW_DISABLE_PLUGINS={name}."
@@ -186,6 +193,24 @@ def _warn(name: str, origin: str, reason: str, *, skipped: bool = True) -> None:
         PluginLoadWarning,
         stacklevel=3,
     )
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """``True``/``False`` for the usual spellings of an environment flag, else ``default``.
+
+    What integration plugins use to decide, cheaply, whether an environment variable such as
+    ``GRAFLOW_MLFLOW=1`` switches them on when their entry point is loaded.
+    """
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE and value:
+        return False
+    return default
 
 
 def disabled_from_env() -> list[str]:

@@ -27,9 +27,9 @@ class InactiveMetricsPlugin:
 def __getattr__(name: str) -> Any:
     if name != "plugin":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from graflow_metrics._api import env_enabled
+    from graflow_core.plugins import env_flag
 
-    if env_enabled():
+    if env_flag("GRAFLOW_METRICS"):  # _api.ENV_ENABLE, read without importing _api
         from graflow_metrics._api import plugin_from_env
 
         value: Any = plugin_from_env()

@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from graflow_core.plugins import env_flag
+
 ENABLE_ENV = "GRAFLOW_MLFLOW"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
@@ -30,19 +32,6 @@ LOG_INPUTS_ENV = "GRAFLOW_MLFLOW_LOG_INPUTS"
 
 #: The file name of the default local store (MLflow's default, ``sqlite:///mlflow.db``).
 DEFAULT_DB_NAME = "mlflow.db"
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    """``True``/``False`` for the usual spellings of an environment flag, else ``default``."""
-    value = os.environ.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    return default
 
 
 def env_enabled() -> bool:

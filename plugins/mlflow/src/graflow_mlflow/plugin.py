@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graflow_core.plugins import hookimpl
-from graflow_mlflow import config
+from graflow_core.plugins import env_flag, hookimpl
 
 
 class MlflowPlugin:
@@ -27,7 +26,7 @@ class MlflowPlugin:
 
 
 def _make_plugin() -> object:
-    if config.env_enabled():
+    if env_flag("GRAFLOW_MLFLOW"):  # config.ENABLE_ENV, read without importing config
         from graflow_mlflow.tracking import EnvMlflowTracking
 
         return EnvMlflowTracking()

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graflow_core.plugins import hookimpl
-from graflow_wandb.tracking import EnvWandbTracking, env_enabled
+from graflow_core.plugins import env_flag, hookimpl
 
 
 class WandbPlugin:
@@ -24,4 +23,12 @@ class WandbPlugin:
         return [WandbTaskType()]
 
 
-plugin: object = EnvWandbTracking() if env_enabled() else WandbPlugin()
+def _make_plugin() -> object:
+    if env_flag("GRAFLOW_WANDB"):  # tracking.ENABLE_ENV, read without importing tracking
+        from graflow_wandb.tracking import EnvWandbTracking
+
+        return EnvWandbTracking()
+    return WandbPlugin()
+
+
+plugin: object = _make_plugin()

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graflow_core.exceptions import describe_error
-from graflow_core.plugins import hookimpl
+from graflow_core.plugins import env_flag, hookimpl
 from graflow_core.plugins.tracking import (
     RunTracker,
     TrackingWarning,
@@ -74,13 +74,9 @@ ENABLE_ENV = "GRAFLOW_WANDB"
 PER_TASK_RUNS_ENV = "GRAFLOW_WANDB_PER_TASK_RUNS"
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def env_enabled() -> bool:
     """True when ``GRAFLOW_WANDB`` asks to track every run of this process."""
-    return _flag(ENABLE_ENV)
+    return env_flag(ENABLE_ENV)
 
 
 def wandb_run_id(run_id: str, task: str | None = None) -> str:
@@ -160,7 +156,7 @@ class WandbTracking(RunTracker):
         self.dir = os.fspath(dir) if dir is not None else None
         self.config = dict(config or {})
         self.tags = list(tags or [])
-        self.per_task_runs = _flag(PER_TASK_RUNS_ENV) if per_task_runs is None else per_task_runs
+        self.per_task_runs = env_flag(PER_TASK_RUNS_ENV) if per_task_runs is None else per_task_runs
         self.settings = {"console": "off", "silent": True, **dict(settings or {})}
         super().__init__(log_groups=log_groups, strict=strict)
 
