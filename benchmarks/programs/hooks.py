@@ -86,6 +86,16 @@ if MODE == "none":
         t0 = time.perf_counter()
         entry_points_present()
         extra["discovery_scan_s"] = time.perf_counter() - t0
+        # What the first run of a process pays when autoload is on: finding, importing and
+        # registering every installed plugin (pluggy included) -- here, whatever integrations
+        # the environment has installed.
+        del os.environ["GRAFLOW_DISABLE_PLUGIN_AUTOLOAD"]
+        t0 = time.perf_counter()
+        from graflow.plugins import get_plugin_manager
+
+        manager = get_plugin_manager()
+        extra["plugin_load_s"] = time.perf_counter() - t0
+        extra["plugins_loaded"] = len(manager.plugin_info())
 print(
     "BENCH_RESULT "
     + json.dumps(
