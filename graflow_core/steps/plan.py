@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graflow_core.exceptions import GraphCompilationError
@@ -313,13 +313,7 @@ class _Planner:
             if td.max_retries <= 0:
                 return None
             base = self.spec.retry_policy or RetryDef(initial_interval=0.0, backoff_factor=1.0)
-            return RetryDef(
-                max_retries=td.max_retries,
-                initial_interval=base.initial_interval,
-                backoff_factor=base.backoff_factor,
-                max_interval=base.max_interval,
-                jitter=base.jitter,
-            )
+            return replace(base, max_retries=td.max_retries)
         default = self.spec.retry_policy
         return default if default is not None and default.max_retries > 0 else None
 
@@ -477,17 +471,11 @@ def plan_steps(spec: Any, *, start_node: str | None = None) -> StepPlan:
     resolved = []
     for s in steps:
         if s.branch_targets:
-            s = _replace(s, branch_targets=plan.downstream(s.id))
+            s = replace(s, branch_targets=plan.downstream(s.id))
         resolved.append(s)
     plan.steps = resolved
     plan._index()
     return plan
-
-
-def _replace(step: Step, **changes: Any) -> Step:
-    from dataclasses import replace
-
-    return replace(step, **changes)
 
 
 def follow_steps(plan: StepPlan, step_id: str, nodes: Iterable[str]) -> tuple[str, ...]:
