@@ -6,9 +6,9 @@ several orchestrator tasks in several processes. :class:`RunTracker` does the gr
 * the hooks: ``workflow_start``/``workflow_end``/``workflow_failure`` open and close the tracked
   run, ``task_start``/``task_end``/``task_failure`` report task attempts (parallel group nodes
   skipped unless ``log_groups``);
-* the run's identity: :func:`workflow_run_id` (``context.workflow_run_id`` of the root context —
-  the orchestrator's run id on a bridge — else the session id) and :func:`run_scope`
-  (``"workflow"`` or ``"step"``);
+* the run's identity: :func:`workflow_run_id` (``context.workflow_run_id`` — the
+  orchestrator's run id on a bridge, shared by parallel branches — else the session id) and
+  :func:`run_scope` (``"workflow"`` or ``"step"``);
 * one tracked run per ``workflow_run_id`` in a process, reference-counted (several step runs of
   one workflow run in one process share it), and never two trackers for one run (an
   :func:`enable`-d tracker plus the same kind of tracker as a run plugin: the first one wins);
@@ -36,18 +36,11 @@ class TrackingWarning(RuntimeWarning):
     """A tracking plugin could not log; the workflow run goes on (``strict=True`` raises)."""
 
 
-def root_context(context: Any) -> Any:
-    """The run's root context (parallel branches point to it through ``parent_context``)."""
-    while context.parent_context is not None:
-        context = context.parent_context
-    return context
-
-
 def workflow_run_id(context: Any) -> str:
-    """The id every part of one workflow run shares (``workflow_run_id`` of the root)."""
-    root = root_context(context)
-    value = getattr(root, "workflow_run_id", None)
-    return str(value) if value else str(root.session_id)
+    """The id every part of one workflow run shares (``context.workflow_run_id``: parallel
+    branches inherit their root's, so no walk to the root is needed on the per-task path)."""
+    value = getattr(context, "workflow_run_id", None)
+    return str(value) if value else str(context.session_id)
 
 
 def run_scope(context: Any) -> str:
