@@ -94,10 +94,12 @@ def _initialize() -> None:
     with _lock:
         if _initialized:
             return
-        if autoload_enabled() and entry_points_present():
+        found = scan_entry_points() if autoload_enabled() else []
+        if found:
             from graflow_core.plugins.manager import get_plugin_manager
 
-            get_plugin_manager()  # registers itself through _attach()
+            # Hands over the scan so the manager loads these without scanning sys.path again.
+            get_plugin_manager(_found=found)  # registers itself through _attach()
         _initialized = True
 
 

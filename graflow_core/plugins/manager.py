@@ -102,13 +102,20 @@ class GraflowPluginManager(pluggy.PluginManager):
 
     # -- discovery -----------------------------------------------------------------------------
 
-    def load_entry_points(self, group: str = _hooks.ENTRY_POINT_GROUP) -> int:
+    def load_entry_points(
+        self,
+        group: str = _hooks.ENTRY_POINT_GROUP,
+        *,
+        _found: list[_hooks.FoundEntryPoint] | None = None,
+    ) -> int:
         """Load and register every entry point of ``group``; returns how many were registered.
 
-        Broken plugins are skipped with a :class:`PluginLoadWarning`.
+        Broken plugins are skipped with a :class:`PluginLoadWarning`. ``_found`` is a scan of
+        ``group`` already made (the engine's first run scans to decide whether to create the
+        manager at all), so ``sys.path`` is not scanned twice.
         """
         count = 0
-        for ep in _hooks.scan_entry_points(group):
+        for ep in _hooks.scan_entry_points(group) if _found is None else _found:
             if self.is_blocked(ep.name) or self.has_plugin(ep.name):
                 continue
             dist_name, dist_version = ep.distribution, ep.version
@@ -223,8 +230,13 @@ _create_lock = threading.Lock()
 _manager: GraflowPluginManager | None = None
 
 
-def get_plugin_manager() -> GraflowPluginManager:
-    """The process-wide plugin manager (created, and entry points loaded, on first use)."""
+def get_plugin_manager(
+    *, _found: list[_hooks.FoundEntryPoint] | None = None
+) -> GraflowPluginManager:
+    """The process-wide plugin manager (created, and entry points loaded, on first use).
+
+    ``_found`` (internal): the ``graflow`` entry points the caller already scanned for.
+    """
     global _manager
     manager = _manager
     if manager is not None:
@@ -233,7 +245,7 @@ def get_plugin_manager() -> GraflowPluginManager:
         if _manager is None:
             manager = GraflowPluginManager()
             if _hooks.autoload_enabled():
-                manager.load_entry_points()
+                manager.load_entry_points(_found=_found)
             manager._global = True
             _manager = manager
             _hooks._attach(manager)
