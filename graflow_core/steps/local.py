@@ -118,12 +118,6 @@ def _child(
             return "error", GraflowRuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _spec_text(spec: Any) -> str:
-    if isinstance(spec, str):
-        return spec
-    return prepare(spec).spec.to_json()
-
-
 def run_plan(
     spec: Any,
     params: Mapping[str, Any] | None = None,
@@ -166,7 +160,8 @@ def run_plan(
             raise ConfigError("run_plan(processes=True) cannot pass plugin objects to processes")
         import multiprocessing
 
-        spec_text = _spec_text(spec)
+        # A reference or JSON text as given; else the spec already loaded above, as JSON.
+        spec_text = spec if isinstance(spec, str) else prep.spec.to_json()
         # One fresh spawned process per step, like an orchestrator's worker.
         pool = multiprocessing.get_context("spawn").Pool(processes=1, maxtasksperchild=1)
     terminated = False
