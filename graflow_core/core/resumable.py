@@ -291,9 +291,7 @@ class DurableRun:
         return data
 
     def _write_result(self, result: Any) -> None:
-        import cloudpickle
-
-        from graflow_core.signing import sign
+        from graflow_core.signing import dumps_signed
 
         record = {
             "format": _RESULT_FORMAT,
@@ -302,7 +300,7 @@ class DurableRun:
             "checkpoint": f"{CHECKPOINT_PREFIX}{self._seq:06d}",
             "result": result,
         }
-        self.store.write_bytes(self.result_path, sign(cloudpickle.dumps(record)))
+        self.store.write_bytes(self.result_path, dumps_signed(record))
 
     def _read_result(self) -> dict[str, Any] | None:
         payload = self._read_envelope(self.result_path)
