@@ -517,22 +517,20 @@ def spec_from_rendered_dag(dag: Any) -> WorkflowSpec:
         for op in ops
     }
     in_group = _derive_groups(spec, op_of, upstream)
-    _derive_retries(spec, stored, ops)
+    _derive_retries(spec, ops)
     spec.edges = _derive_edges(spec, stored, op_of, upstream, in_group)
     return spec
 
 
-def _derive_retries(spec: WorkflowSpec, stored: WorkflowSpec, ops: Iterable[Any]) -> None:
-    """Each task's retry policy from its operator, unless the stored spec gives the same."""
-    from graflow_core.steps import plan_steps
-
-    stored_plan = plan_steps(stored)
+def _derive_retries(spec: WorkflowSpec, ops: Iterable[Any]) -> None:
+    """Each task's retry policy from its operator, unless the one rendered (the operator's
+    step's effective retry, from the stored spec) is the same."""
     for op in ops:
         step = op.graflow_step
         if step.kind == "group" or len(step.task_ids) != 1:
             continue
         task = spec.task(step.task_ids[0])
-        before = stored_plan.step(step.id).retry
+        before = step.retry
         derived = retry_from_operator(op, jitter=bool(before and before.jitter))
         if _retry_equal(derived, before):
             continue
