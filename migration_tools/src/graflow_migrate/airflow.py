@@ -354,13 +354,7 @@ class _AirflowConverter(_Converter):
             if exponential:
                 cap = _seconds(merged.get("max_retry_delay", "")) or 86400.0
                 tr.kwargs = [
-                    (
-                        k,
-                        v.replace("backoff_factor=2,", "backoff_factor=2,").rsplit(
-                            "max_interval=", 1
-                        )[0]
-                        + f"max_interval={cap:g})",
-                    )
+                    (k, v.rsplit("max_interval=", 1)[0] + f"max_interval={cap:g})")
                     for k, v in tr.kwargs
                 ]
                 self.report.add(
