@@ -31,6 +31,7 @@ from langchain_core.runnables.config import (
 )
 
 from graflow_core.plugins import hookimpl
+from graflow_core.plugins.tracking import workflow_run_id
 
 _Entry = tuple[str, CallbackManagerForChainRun, Token[Any]]
 
@@ -85,7 +86,7 @@ class LangChainCallbacks:
         )
         run = manager.on_chain_start(
             None,
-            {"workflow": workflow_name, "run_id": _run_id_of(context)},
+            {"workflow": workflow_name, "run_id": workflow_run_id(context)},
             name=self._run_name or workflow_name or "graflow workflow",
         )
         token = var_child_runnable_config.set(patch_config(self._config, callbacks=run.get_child()))
@@ -183,10 +184,6 @@ class LangChainCallbacks:
 def _outputs(result: Any) -> Any:
     # Passed as is, like LCEL does (LangChain's tracers wrap a non-dict as {"output": ...}).
     return result
-
-
-def _run_id_of(context: Any) -> str:
-    return str(getattr(context, "workflow_run_id", None) or context.session_id)
 
 
 def _reset(token: Token[Any]) -> None:

@@ -16,6 +16,7 @@ import contextvars
 from typing import Any
 
 from graflow_core.plugins import hookimpl
+from graflow_core.plugins.tracking import workflow_run_id
 
 #: ``(workflow name, workflow run id, task id)`` of the code running now, or ``None``.
 current: contextvars.ContextVar[tuple[str | None, str | None, str | None] | None] = (
@@ -30,21 +31,12 @@ _entered: dict[tuple[int, str | None], contextvars.Token[Any]] = {}
 wanted = False
 
 
-def run_id_of(context: Any) -> str:
-    """The workflow run id of ``context``: ``workflow_run_id`` when the core sets one, else the
-    root session id (a parallel branch's ``trace_id`` is its root's session id)."""
-    run_id = getattr(context, "workflow_run_id", None)
-    if run_id:
-        return str(run_id)
-    return str(getattr(context, "trace_id", None) or context.session_id)
-
-
 def enter_workflow(context: Any, workflow_name: str | None) -> None:
     """Mark the code that follows as part of ``context``'s run (until :func:`exit_workflow`)."""
     key = (id(context), None)
     if key in _entered:
         return
-    _entered[key] = current.set((workflow_name or None, run_id_of(context), None))
+    _entered[key] = current.set((workflow_name or None, workflow_run_id(context), None))
 
 
 def exit_workflow(context: Any) -> None:
@@ -57,7 +49,7 @@ def enter_task(context: Any, task_id: str) -> None:
     key = (id(context), task_id)
     if key in _entered:
         return
-    _entered[key] = current.set((context.workflow_name or None, run_id_of(context), task_id))
+    _entered[key] = current.set((context.workflow_name or None, workflow_run_id(context), task_id))
 
 
 def exit_task(context: Any, task_id: str) -> None:
