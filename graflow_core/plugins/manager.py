@@ -203,7 +203,7 @@ def _warn(name: str, origin: str, reason: str, *, skipped: bool = True) -> None:
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -215,7 +215,7 @@ def env_flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name, "").strip().lower()
     if value in _TRUE:
         return True
-    if value in _FALSE and value:
+    if value in _FALSE:
         return False
     return default
 
