@@ -93,7 +93,13 @@ class PlanRun:
 
 
 def _child(
-    spec_text: str, step_id: str, inputs: dict[str, Any], run_id: str, store: str, inline: int
+    spec_text: str,
+    step_id: str,
+    inputs: dict[str, Any],
+    run_id: str,
+    store: str,
+    inline: int,
+    start_node: str | None,
 ) -> tuple[str, Any]:
     """Run one step in a spawned process; returns ``("ok", payload)`` or ``("error", exc)``."""
     import pickle
@@ -106,6 +112,7 @@ def _child(
             workflow_run_id=run_id,
             store=store,
             inline_max=inline,
+            start_node=start_node,
         )
         return "ok", out.to_payload()
     except BaseException as exc:
@@ -217,10 +224,8 @@ def run_plan(
                             "skipped": skipped,
                             "attempt": attempt,
                         }
-                        status, value = pool.apply(
-                            _child,
-                            (spec_text, step.id, fields, run_id, vs.location, vs.inline_max),
-                        )
+                        args = (spec_text, step.id, fields, run_id, vs.location, vs.inline_max)
+                        status, value = pool.apply(_child, (*args, start_node))
                         if status == "error":
                             raise value
                         out = StepOutput.from_payload(value, store=vs)

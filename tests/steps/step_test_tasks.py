@@ -124,3 +124,11 @@ def jumper(ctx: Any, pick: int = 0) -> str:
     target = targets[pick % len(targets)]
     ctx.next_task(graph.get_node(target), goto=True)
     return target
+
+
+def build_two_roots():
+    """``near >> far`` plus an unconnected ``lonely`` task: runs need a start node."""
+    with workflow("two_roots") as wf:
+        near >> far
+        leaf(task_id="lonely")
+    return wf

@@ -241,6 +241,15 @@ def test_several_roots_need_a_start_node():
     assert plan_steps(wf, start_node="near").ids == ["near", "far"]
 
 
+def test_a_start_node_reaches_the_step_processes(store_dir):
+    """Each spawned step process plans from the same start node as the parent."""
+    for processes in (False, True):
+        ref = "step_test_tasks:build_two_roots"
+        run = run_plan(ref, processes=processes, start_node="near", store=store_dir)
+        assert run.states == {"near": "success", "far": "success"}
+        assert run.result == "far"
+
+
 def test_importing_graflow_core_does_not_import_the_step_runtime():
     code = (
         "import sys, graflow_core, graflow_core.steps; "
