@@ -26,11 +26,6 @@ FAILURE_RATE_CHECK = "failure_rate"
 CHECKPOINT_DIR_CHECK = "checkpoint_dir"
 
 
-def env_enabled() -> bool:
-    """Whether ``GRAFLOW_METRICS`` asks for metrics (``1``, ``true``, ``yes``, ``on``)."""
-    return os.environ.get(ENV_ENABLE, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def _env_port() -> int | None:
     raw = os.environ.get(ENV_PORT, "").strip()
     if not raw:

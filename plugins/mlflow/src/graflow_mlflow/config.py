@@ -22,8 +22,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from graflow_core.plugins import env_flag
-
 ENABLE_ENV = "GRAFLOW_MLFLOW"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
@@ -32,11 +30,6 @@ LOG_INPUTS_ENV = "GRAFLOW_MLFLOW_LOG_INPUTS"
 
 #: The file name of the default local store (MLflow's default, ``sqlite:///mlflow.db``).
 DEFAULT_DB_NAME = "mlflow.db"
-
-
-def env_enabled() -> bool:
-    """True when ``GRAFLOW_MLFLOW`` asks to track every run of this process."""
-    return env_flag(ENABLE_ENV)
 
 
 def default_tracking_uri() -> str:

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.exceptions import GraflowWorkflowCanceledError, describe_error
-from graflow_core.plugins import hookimpl
+from graflow_core.plugins import env_flag, hookimpl
 from graflow_core.plugins.tracking import (
     RunTracker,
     TrackingWarning,
@@ -232,7 +232,7 @@ class MlflowTracking(RunTracker):
         self.tracking_uri = tracking_uri or config.default_tracking_uri()
         self.experiment = experiment or os.environ.get(config.EXPERIMENT_ENV) or None
         self.log_inputs = (
-            config.env_flag(config.LOG_INPUTS_ENV, True) if log_inputs is None else log_inputs
+            env_flag(config.LOG_INPUTS_ENV, True) if log_inputs is None else log_inputs
         )
         self.max_param_length = max_param_length
         self.log_tracebacks = log_tracebacks

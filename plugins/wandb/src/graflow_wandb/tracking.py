@@ -74,11 +74,6 @@ ENABLE_ENV = "GRAFLOW_WANDB"
 PER_TASK_RUNS_ENV = "GRAFLOW_WANDB_PER_TASK_RUNS"
 
 
-def env_enabled() -> bool:
-    """True when ``GRAFLOW_WANDB`` asks to track every run of this process."""
-    return env_flag(ENABLE_ENV)
-
-
 def wandb_run_id(run_id: str, task: str | None = None) -> str:
     """The deterministic W&B run id of a workflow run (or of one task of it)."""
     source = run_id if task is None else f"{run_id}\x00{task}"
