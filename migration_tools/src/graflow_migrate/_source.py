@@ -231,13 +231,6 @@ def todo_comments(reason: str, indent: int = 0) -> list[str]:
     return lines or [todo_comment(reason)]
 
 
-def todo_lines(reason: str, indent: int = 0) -> list[Any]:
-    """:func:`todo_comments` as libcst ``EmptyLine`` nodes (for ``leading_lines``)."""
-    import libcst as cst
-
-    return [cst.EmptyLine(comment=cst.Comment(c)) for c in todo_comments(reason, indent)]
-
-
 def is_stdlib(module: str) -> bool:
     """True for a module of the standard library (by its top-level package)."""
     return module.split(".")[0] in sys.stdlib_module_names

@@ -138,10 +138,6 @@ class WorkflowPlan:
         self._vars.add(candidate)
         return candidate
 
-    def reserve(self, names: Iterable[str]) -> None:
-        """Names the builder must not use for its own variables."""
-        self._vars |= set(names)
-
     # -- data ----------------------------------------------------------------------------------
 
     def deps_of(self, names: Iterable[str]) -> set[str]:

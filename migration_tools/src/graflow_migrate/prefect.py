@@ -240,14 +240,6 @@ def _params(fn: cst.FunctionDef, module: cst.Module) -> list[Param]:
     return out
 
 
-def _call_kwargs(call: cst.Call, module: cst.Module) -> tuple[list[str], dict[str, cst.Arg]]:
-    positional = [
-        module.code_for_node(a.value) for a in call.args if a.keyword is None and not a.star
-    ]
-    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
-    return positional, keywords
-
-
 def _is_lib(module: str, library: str) -> bool:
     return module == library or module.startswith(library + ".")
 
