@@ -104,7 +104,8 @@ class GraflowTaskOperator(BaseOperator):
     Args:
         graflow_spec: The workflow's spec (shared by every operator of the DAG).
         graflow_step: The :class:`graflow_core.steps.Step` this task runs.
-        graflow_options: Rendering options recorded for :func:`spec_from_rendered_dag`.
+        graflow_options: What the step needs at run time besides its spec and step: the
+            Airflow task id of every step (``step_task_ids``) and the ``start_node``.
         **kwargs: ``BaseOperator`` arguments (``task_id``, ``retries``, ``trigger_rule`` ...).
     """
 
@@ -415,7 +416,7 @@ def to_airflow_dag(
         return dag
     task_ids = _task_ids(plan.steps)
     group_ids = _group_ids(plan, task_ids) if task_groups else {}
-    options = {"task_groups": task_groups, "step_task_ids": task_ids, "start_node": start_node}
+    options = {"step_task_ids": task_ids, "start_node": start_node}
     groups: dict[str, TaskGroup] = {}
     parent_of = {s.id: s.group for s in plan.steps if s.kind == "group"}
 
