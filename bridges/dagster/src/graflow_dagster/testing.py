@@ -26,7 +26,6 @@ sessions that do not use Dagster.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,22 +37,6 @@ if TYPE_CHECKING:
 
 #: Environment set while the ``dagster_instance`` fixture is active (``DAGSTER_HOME`` is added).
 DAGSTER_TEST_ENV = {"DAGSTER_DISABLE_TELEMETRY": "yes"}
-
-
-def _set_env(values: dict[str, str]) -> dict[str, str | None]:
-    saved: dict[str, str | None] = {}
-    for key, value in values.items():
-        saved[key] = os.environ.get(key)
-        os.environ[key] = value
-    return saved
-
-
-def _restore_env(saved: dict[str, str | None]) -> None:
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -69,25 +52,23 @@ def dagster_instance(dagster_home: Path) -> Iterator[DagsterInstance]:
     Use it with ``job.execute_in_process(instance=dagster_instance)``; the run's events are
     then in ``dagster_instance.all_logs(result.run_id)``.
     """
-    saved = _set_env({**DAGSTER_TEST_ENV, "DAGSTER_HOME": str(dagster_home)})
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # restores the environment afterwards
+        for key, value in {**DAGSTER_TEST_ENV, "DAGSTER_HOME": str(dagster_home)}.items():
+            patch.setenv(key, value)
         from dagster import instance_for_test
 
         overrides: dict[str, Any] = {"telemetry": {"enabled": False}}
         with instance_for_test(overrides=overrides, temp_dir=str(dagster_home)) as instance:
             yield instance
-    finally:
-        _restore_env(saved)
 
 
 @pytest.fixture(scope="session")
 def dagster_memory_instance() -> Iterator[DagsterInstance]:
     """An in-memory Dagster instance (fast; nothing written to disk; telemetry off)."""
-    saved = _set_env(DAGSTER_TEST_ENV)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # restores the environment afterwards
+        for key, value in DAGSTER_TEST_ENV.items():
+            patch.setenv(key, value)
         from dagster import DagsterInstance
 
         with DagsterInstance.ephemeral() as instance:
             yield instance
-    finally:
-        _restore_env(saved)

@@ -18,7 +18,6 @@ where graflow-prefect is installed.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -196,9 +195,9 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     """
     home = tmp_path_factory.mktemp("prefect_home")
     env = prefect_environment(home)
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # restores the environment afterwards
+        for key, value in env.items():
+            patch.setenv(key, value)
         # Prefect reads its settings from the environment when it is first imported; if it was
         # imported earlier in the session, temporary_settings applies the same values.
         import prefect.settings as ps
@@ -217,9 +216,3 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         ):
             api_url = str(ps.PREFECT_API_URL.value())
             yield PrefectServer(api_url=api_url, home=home, environment=dict(env))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
