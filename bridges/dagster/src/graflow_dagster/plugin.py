@@ -8,6 +8,7 @@ module imports neither Dagster nor the bridge's rendering code: the bridge's ``r
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.plugins import hookimpl
@@ -89,26 +90,20 @@ def _export(spec: Any, reference: str, out_dir: Any, **options: Any) -> Any:
     return export_definitions(spec, reference, out_dir, **options)
 
 
-_BRIDGE: list[Bridge] = []
-
-
+@functools.cache
 def bridge() -> Bridge:
     """The ``dagster`` :class:`~graflow_core.spec.Bridge` (built once)."""
-    if not _BRIDGE:
-        from graflow_core.spec import Bridge
+    from graflow_core.spec import Bridge
 
-        _BRIDGE.append(
-            Bridge(
-                "dagster",
-                capabilities(),
-                render=_render,
-                parse=_parse,
-                export=_export,
-                distribution="graflow-dagster",
-                description="graflow workflows as Dagster jobs (one op per task)",
-            )
-        )
-    return _BRIDGE[0]
+    return Bridge(
+        "dagster",
+        capabilities(),
+        render=_render,
+        parse=_parse,
+        export=_export,
+        distribution="graflow-dagster",
+        description="graflow workflows as Dagster jobs (one op per task)",
+    )
 
 
 class DagsterPlugin:

@@ -10,6 +10,7 @@ Importing this module imports neither Prefect nor the bridge's modules.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.plugins import hookimpl
@@ -86,28 +87,20 @@ def _export(spec: WorkflowSpec, reference: str, out_dir: Any, **options: Any) ->
     return export_prefect_flow_file(spec, reference, out_dir, **options)
 
 
-_bridge_cache: dict[str, Bridge] = {}
-
-
+@functools.cache
 def prefect_bridge() -> Bridge:
     """The ``prefect`` :class:`~graflow_core.spec.Bridge` (created on first use)."""
-    found = _bridge_cache.get("prefect")
-    if found is None:
-        from graflow_core.spec import Bridge
+    from graflow_core.spec import Bridge
 
-        found = _bridge_cache.setdefault(
-            "prefect",
-            Bridge(
-                "prefect",
-                prefect_capabilities(),
-                render=_render,
-                parse=_parse,
-                export=_export,
-                distribution="graflow-prefect",
-                description="Prefect 3 flows: one task run per graflow task, dynamic tasks native",
-            ),
-        )
-    return found
+    return Bridge(
+        "prefect",
+        prefect_capabilities(),
+        render=_render,
+        parse=_parse,
+        export=_export,
+        distribution="graflow-prefect",
+        description="Prefect 3 flows: one task run per graflow task, dynamic tasks native",
+    )
 
 
 class PrefectPlugin:
