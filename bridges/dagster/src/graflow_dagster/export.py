@@ -195,15 +195,11 @@ def load_definitions(
     Each reference names a workflow (``WorkflowContext``), a ``WorkflowSpec`` or a function
     returning one; ``options`` go to :func:`graflow_dagster.to_dagster_job`.
     """
-    from graflow_core.spec import build_spec
     from graflow_dagster.render import to_dagster_definitions, to_dagster_job
 
-    jobs = []
-    for ref in references:
-        found = _resolve(ref)
-        spec = found if not hasattr(found, "graph") else build_spec(found, start_node=start_node)
-        jobs.append(to_dagster_job(spec, start_node=start_node, **dict(options or {})))
-    return to_dagster_definitions(*jobs)
+    return to_dagster_definitions(
+        *(to_dagster_job(ref, start_node=start_node, **dict(options or {})) for ref in references)
+    )
 
 
 __all__ = ["export_definitions", "load_definitions"]
