@@ -376,6 +376,34 @@ def test_airflow_unsupported_operator_becomes_a_todo_task() -> None:
     assert "airflow" not in code.split("def hello")[0]
 
 
+def test_airflow_long_timeouts_and_retry_caps_keep_every_digit() -> None:
+    code, _report = convert(
+        """
+        from datetime import datetime, timedelta
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.python import PythonOperator
+
+        def hello() -> str:
+            return "hi"
+
+        with DAG("d", start_date=datetime(2024, 1, 1), schedule=None) as dag:
+            a = PythonOperator(
+                task_id="a",
+                python_callable=hello,
+                retries=2,
+                retry_delay=timedelta(seconds=10),
+                retry_exponential_backoff=True,
+                max_retry_delay=timedelta(seconds=2345678),
+                execution_timeout=timedelta(seconds=1234567),
+            )
+        """,
+        "airflow",
+    )
+    assert "timeout=1234567" in code
+    assert "max_interval=2345678" in code
+    assert "e+06" not in code
+
+
 # -- property: generated flows compute the same after migration -------------------------------
 
 _STUB = """

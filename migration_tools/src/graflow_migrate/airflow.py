@@ -33,6 +33,7 @@ from graflow_migrate._source import (
     identifier,
     literal_number,
     names_of,
+    number,
     todo_comments,
 )
 from graflow_migrate._workflow import Binding, Param, WorkflowPlan
@@ -354,7 +355,7 @@ class _AirflowConverter(_Converter):
             if exponential:
                 cap = _seconds(merged.get("max_retry_delay", "")) or 86400.0
                 tr.kwargs = [
-                    (k, v.rsplit("max_interval=", 1)[0] + f"max_interval={cap:g})")
+                    (k, v.rsplit("max_interval=", 1)[0] + f"max_interval={number(cap)})")
                     for k, v in tr.kwargs
                 ]
                 self.report.add(
@@ -388,7 +389,7 @@ class _AirflowConverter(_Converter):
                     "give the task timeout=<seconds>",
                 )
             else:
-                out.append(("timeout", f"{seconds:g}"))
+                out.append(("timeout", number(seconds)))
         return out
 
     # -- pass 2 --------------------------------------------------------------------------------
@@ -644,7 +645,7 @@ class _TaskFlowPlanner(_FlowPlanner):
             for name in conv.nested_tasks:
                 options = conv.tasks[name].options
                 if not any(k == "timeout" for k, _ in options):
-                    options.append(("timeout", f"{seconds:g}"))
+                    options.append(("timeout", number(seconds)))
         fn_params = _params(self.fn, conv.module)
         names = {p.name for p in fn_params}
         all_params = fn_params + [p for p in params if p.name not in names]
