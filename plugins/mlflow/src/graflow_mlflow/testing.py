@@ -100,20 +100,14 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSto
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "GRAFLOW_MLFLOW_ARTIFACT_LOCATION": str(artifact_root),
     }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # restores the environment afterwards
+        for name, value in env.items():
+            patch.setenv(name, value)
         from mlflow import MlflowClient
 
         client = MlflowClient(tracking_uri=uri)
         client.search_experiments(max_results=1)  # creates the database once
         yield MlflowStore(uri=uri, root=root, artifact_root=artifact_root, client=client)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture
@@ -127,9 +121,8 @@ def mlflow_tracking(
     experiment_id = mlflow_store.client.create_experiment(
         experiment, artifact_location=artifacts.as_uri()
     )
-    saved = os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    os.environ["MLFLOW_EXPERIMENT_NAME"] = experiment
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_EXPERIMENT_NAME", experiment)
         yield MlflowTrackingFixture(
             uri=mlflow_store.uri,
             client=mlflow_store.client,
@@ -137,11 +130,6 @@ def mlflow_tracking(
             experiment=experiment,
             experiment_id=experiment_id,
         )
-    finally:
-        if saved is None:
-            os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
-        else:
-            os.environ["MLFLOW_EXPERIMENT_NAME"] = saved
 
 
 @dataclass
