@@ -34,6 +34,31 @@ KNOWN_DISTRIBUTIONS: dict[str, str] = {
 }
 
 
+class LazyCallable:
+    """A callable named by ``"module:attr"``, imported on its first call."""
+
+    __slots__ = ("_target", "reference")
+
+    def __init__(self, reference: str) -> None:
+        if reference.count(":") != 1 or not all(reference.partition(":")[::2]):
+            raise ConfigError(
+                f"A bridge callable given as a string must be 'module:attr', got {reference!r}"
+            )
+        self.reference = reference
+        self._target: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        target = self._target
+        if target is None:
+            from graflow_core.spec.references import import_ref
+
+            target = self._target = import_ref(self.reference)
+        return target(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"LazyCallable({self.reference!r})"
+
+
 @dataclass(frozen=True)
 class Bridge:
     """A target: its ``name``, its :class:`Capabilities` and optionally how to convert.
@@ -43,7 +68,17 @@ class Bridge:
     ``export(spec, reference, out_dir, **options)`` writes the files the target loads (an Airflow
     DAG file, a Dagster definitions module) that import the workflow by ``reference``
     (``"module:attr"``) and returns their paths; ``graflow export --to NAME`` calls it.
+    ``run(workflow, params, **options)`` runs a workflow (object, zero-argument builder,
+    ``"module:attr"`` reference or spec) on the orchestrator *locally, in this process* (Airflow
+    ``dag.test()``, a Prefect flow call, Dagster ``execute_in_process()``) and returns a
+    :class:`~graflow_core.spec.target_run.TargetRun`; ``graflow run --on NAME`` and the
+    conformance suite call it. ``diagnose()`` returns
+    :class:`~graflow_core.diagnostics.Check` results (is the orchestrator installed, is its
+    database reachable, are its home directories writable); ``graflow doctor`` shows them.
     ``distribution`` is the package providing the bridge (shown in messages).
+
+    Give callables as :class:`LazyCallable` (``LazyCallable("module:attr")``, imported on first
+    call), so that registering a bridge imports neither the orchestrator nor the bridge's code.
     """
 
     name: str
@@ -53,6 +88,8 @@ class Bridge:
     export: Callable[..., Any] | None = None
     distribution: str | None = None
     description: str = ""
+    run: Callable[..., Any] | None = None
+    diagnose: Callable[[], Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -69,7 +106,13 @@ TargetInfo = Bridge
 
 _lock = threading.Lock()
 _registered: dict[str, Bridge] = {}
-_BUILTIN = Bridge("graflow", GRAFLOW, distribution="graflow-core", description="the engine")
+_BUILTIN = Bridge(
+    "graflow",
+    GRAFLOW,
+    distribution="graflow-core",
+    description="the engine",
+    run=LazyCallable("graflow_core.spec.target_run:run_native"),
+)
 
 
 def register_target(bridge: Bridge, *, replace: bool = False) -> Bridge:

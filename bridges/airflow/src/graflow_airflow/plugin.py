@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any
 from graflow_core.plugins import hookimpl
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from graflow_core.spec import Bridge, Capabilities, WorkflowSpec
+    from graflow_core.spec import Bridge, Capabilities
 
 _WHOLE = (
     "the whole workflow runs in one GraflowOperator task (resumes from its checkpoints when "
@@ -86,35 +84,19 @@ def airflow_capabilities() -> Capabilities:
     return Capabilities("airflow", {**base.features, **AIRFLOW_FEATURES}, base.default)
 
 
-def _render(spec: WorkflowSpec, **options: Any) -> Any:
-    from graflow_airflow.render import to_airflow_dag
-
-    return to_airflow_dag(spec, **options)
-
-
-def _parse(dag: Any, **options: Any) -> WorkflowSpec:
-    from graflow_airflow.render import spec_from_rendered_dag
-
-    return spec_from_rendered_dag(dag, **options)
-
-
-def _export(spec: WorkflowSpec, reference: str, out_dir: Any, **options: Any) -> list[Path]:
-    from graflow_airflow.dagfile import export_dag_file
-
-    return export_dag_file(spec, reference, out_dir, **options)
-
-
 @functools.cache
 def airflow_bridge() -> Bridge:
     """The ``airflow`` :class:`~graflow_core.spec.Bridge` (created on first use)."""
-    from graflow_core.spec import Bridge
+    from graflow_core.spec.targets import Bridge, LazyCallable
 
     return Bridge(
         "airflow",
         airflow_capabilities(),
-        render=_render,
-        parse=_parse,
-        export=_export,
+        render=LazyCallable("graflow_airflow.render:to_airflow_dag"),
+        parse=LazyCallable("graflow_airflow.render:spec_from_rendered_dag"),
+        export=LazyCallable("graflow_airflow.dagfile:export_dag_file"),
+        run=LazyCallable("graflow_airflow.local:run_workflow"),
+        diagnose=LazyCallable("graflow_airflow.doctor:diagnose"),
         distribution="graflow-airflow",
         description="graflow workflows as Airflow DAGs (one Airflow task per graflow task)",
     )

@@ -72,35 +72,19 @@ def capabilities() -> Capabilities:
     )
 
 
-def _render(spec: Any, **options: Any) -> Any:
-    from graflow_dagster.render import to_dagster_job
-
-    return to_dagster_job(spec, **options)
-
-
-def _parse(job: Any, **options: Any) -> Any:
-    from graflow_dagster.parse import job_to_spec
-
-    return job_to_spec(job, **options)
-
-
-def _export(spec: Any, reference: str, out_dir: Any, **options: Any) -> Any:
-    from graflow_dagster.export import export_definitions
-
-    return export_definitions(spec, reference, out_dir, **options)
-
-
 @functools.cache
 def bridge() -> Bridge:
     """The ``dagster`` :class:`~graflow_core.spec.Bridge` (built once)."""
-    from graflow_core.spec import Bridge
+    from graflow_core.spec.targets import Bridge, LazyCallable
 
     return Bridge(
         "dagster",
         capabilities(),
-        render=_render,
-        parse=_parse,
-        export=_export,
+        render=LazyCallable("graflow_dagster.render:to_dagster_job"),
+        parse=LazyCallable("graflow_dagster.parse:job_to_spec"),
+        export=LazyCallable("graflow_dagster.export:export_definitions"),
+        run=LazyCallable("graflow_dagster.local:run_workflow"),
+        diagnose=LazyCallable("graflow_dagster.doctor:diagnose"),
         distribution="graflow-dagster",
         description="graflow workflows as Dagster jobs (one op per task)",
     )

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from graflow_core.plugins import hookimpl
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from graflow_core.spec import Bridge, Capabilities, WorkflowSpec
 
 _ENGINE = "the graflow engine runs inside the flow; each task is a Prefect task run"
@@ -69,35 +67,25 @@ def prefect_capabilities() -> Capabilities:
     return Capabilities("prefect", PREFECT_FEATURES, default="native")
 
 
-def _render(spec: WorkflowSpec, **options: Any) -> Any:
-    from graflow_prefect.flow import to_prefect_flow
-
-    return to_prefect_flow(spec, **options)
-
-
 def _parse(flow: Any, **params: Any) -> WorkflowSpec:
     from graflow_prefect.record import record_prefect_flow
 
     return record_prefect_flow(flow, **params).spec
 
 
-def _export(spec: WorkflowSpec, reference: str, out_dir: Any, **options: Any) -> list[Path]:
-    from graflow_prefect.export import export_prefect_flow_file
-
-    return export_prefect_flow_file(spec, reference, out_dir, **options)
-
-
 @functools.cache
 def prefect_bridge() -> Bridge:
     """The ``prefect`` :class:`~graflow_core.spec.Bridge` (created on first use)."""
-    from graflow_core.spec import Bridge
+    from graflow_core.spec.targets import Bridge, LazyCallable
 
     return Bridge(
         "prefect",
         prefect_capabilities(),
-        render=_render,
+        render=LazyCallable("graflow_prefect.flow:to_prefect_flow"),
         parse=_parse,
-        export=_export,
+        export=LazyCallable("graflow_prefect.export:export_prefect_flow_file"),
+        run=LazyCallable("graflow_prefect.local:run_workflow"),
+        diagnose=LazyCallable("graflow_prefect.doctor:diagnose"),
         distribution="graflow-prefect",
         description="Prefect 3 flows: one task run per graflow task, dynamic tasks native",
     )
