@@ -517,6 +517,7 @@ INTEGRATION_SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "steps": ("steps_bench.py", [], []),
     "migrate": ("migrate_bench.py", [], ["--repeat", "3"]),
     "plugins": ("plugins_bench.py", [], ["--n", "2000", "--repeats", "3"]),
+    "imports": ("imports_bench.py", [], ["--runs", "2"]),
 }
 INTEGRATION_TIMEOUT_S = 1500.0
 
@@ -995,6 +996,38 @@ ROWS = [
 # --------------------------------------------------------------------------------------------
 
 
+def _import_table(imports: dict | None) -> list[str]:
+    """The import-time table of ``imports_bench.py``'s result (empty when it did not run)."""
+    if not imports:
+        return []
+    lines = [
+        "",
+        "### Import times",
+        "",
+        f"Fresh processes, medians of {imports.get('runs')} (`imports_bench.py`). "
+        f"`import graflow_core`: {_fmt(imports.get('graflow_core_ms'), 'ms')}. "
+        "*Library* is what a hand-written program imports (`airflow.sdk`, `prefect.flows` + "
+        "`prefect.tasks`, `dagster`, `mlflow`, `wandb`, `langchain_core.runnables`); *package "
+        "alone* must not import the library; *on top* is the integration's working module "
+        "imported after the library.",
+        "",
+        "| integration | library | graflow package alone | imports the library? | package on top of the library |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in imports.items():
+        if not isinstance(row, dict):
+            continue
+        if "skipped" in row:
+            lines.append(f"| {name} | {row['skipped']} | | | |")
+            continue
+        leaked = "**yes** ❌" if row.get("package_imports_library") else "no ✅"
+        lines.append(
+            f"| {name} | {_fmt(row.get('library_ms'), 'ms')} | {_fmt(row.get('package_ms'), 'ms')} "
+            f"| {leaked} | {_fmt(row.get('on_top_ms'), 'ms')} |"
+        )
+    return lines
+
+
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "–"
@@ -1128,6 +1161,7 @@ def render_readme(data: dict) -> str:
         )
         for name, err in integ.get("script_errors", {}).items():
             lines.append(f"- **{name}** failed: `{err[-200:]}`")
+        lines += _import_table(integ.get("scripts", {}).get("imports"))
     lines += [
         "",
         "## Observations",

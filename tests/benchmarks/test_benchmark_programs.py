@@ -119,3 +119,28 @@ def test_checkpoint_program(tmp_path: Path) -> None:
     outdir.mkdir()
     r = _run(tmp_path, "checkpoint.py", "100", str(outdir))
     assert r["n"] == 100 and r["restored_keys"] == 100 and r["bytes"] > 0
+
+
+def test_imports_bench_measures_an_integration() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "imports_bench.py"),
+            "--runs",
+            "1",
+            "--only",
+            "langchain",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")][-1]
+    result = json.loads(line[len("BENCH_RESULT ") :])
+    row = result["langchain"]
+    assert row["package_imports_library"] is False
+    assert row["library_ms"] > 0 and row["on_top_ms"] > 0 and row["package_ms"] > 0
+    assert set(result) == {"runs", "graflow_core_ms", "langchain"}
+    table = runner._import_table(result)
+    assert any(ln.startswith("| langchain |") and "no ✅" in ln for ln in table)
