@@ -41,13 +41,24 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from graflow_core.core.decorators import task
-from graflow_core.core.handlers.group_policy import AtLeastNGroupPolicy
+from graflow_core.core.handlers.group_policy import (
+    AtLeastNGroupPolicy,
+    CriticalGroupPolicy,
+    GroupExecutionPolicy,
+)
 from graflow_core.core.retry import RetryPolicy
 from graflow_core.core.task import ParallelGroup
 from graflow_core.core.workflow import WorkflowContext, workflow
-from graflow_core.exceptions import GraflowRuntimeError
+from graflow_core.exceptions import (
+    GraflowRuntimeError,
+    GraflowWorkflowCanceledError,
+    ParallelGroupError,
+)
 
 RESULT_SUFFIX = ".__result__"
+
+#: ``Example.error_cause`` of an error without a ``__cause__`` (``isinstance(None, NO_CAUSE)``).
+NO_CAUSE: type = type(None)
 
 
 class CatalogError(Exception):
@@ -206,6 +217,55 @@ def build_nested_groups() -> WorkflowContext:
     return wf
 
 
+def build_critical_policy() -> WorkflowContext:
+    """Only ``k1`` is critical: the failure of ``k2`` is tolerated."""
+    ms = [(member, "k1", {"value": 1}), (failing_member, "k2", {}), (member, "k3", {"value": 3})]
+    return _fan("catalog_critical_policy", "guarded", ms, CriticalGroupPolicy(["k1"]))
+
+
+class MajorityGroupPolicy(GroupExecutionPolicy):
+    """A custom policy: the group fails unless more than half of its members succeeded."""
+
+    def on_group_finished(self, group_id: str, tasks: Any, results: Any, context: Any) -> None:
+        self._validate_group_results(group_id, tasks, results)
+        successful, failed = self._partition_group_results(results)
+        if len(successful) * 2 <= len(results):
+            raise ParallelGroupError(
+                f"Parallel group {group_id}: no majority ({len(successful)}/{len(results)})",
+                group_id=group_id,
+                failed_tasks=failed,
+                successful_tasks=successful,
+            )
+
+
+#: The module-level instance the custom-policy example uses (a spec refers to it by name).
+MAJORITY = MajorityGroupPolicy()
+
+
+def build_custom_policy() -> WorkflowContext:
+    ms = [(member, "v1", {"value": 2}), (failing_member, "v2", {}), (member, "v3", {"value": 5})]
+    return _fan("catalog_custom_policy", "majority", ms, MAJORITY)
+
+
+def build_group_failure() -> WorkflowContext:
+    """A strict group with a failing member: the run fails with ``ParallelGroupError``."""
+    ms = [(member, "f1", {"value": 1}), (failing_member, "f2", {})]
+    return _fan("catalog_group_failure", "all_or_nothing", ms)
+
+
+def build_group_backends() -> WorkflowContext:
+    """Two groups, one on threads (two workers), one run member after member (direct)."""
+    with workflow("catalog_group_backends") as wf:
+        threads = ParallelGroup(
+            [member(task_id="th1", value=1), member(task_id="th2", value=2)], name="threads"
+        ).with_execution(backend="threading", backend_config={"thread_count": 2})
+        direct = ParallelGroup(
+            [member(task_id="d1", value=10), member(task_id="d2", value=20)], name="one_by_one"
+        ).with_execution(backend="direct")
+        prepare >> threads >> direct >> collect
+    return wf
+
+
 # -- channels ----------------------------------------------------------------------------------
 
 
@@ -293,6 +353,27 @@ def after_flaky(flaky_fetch: int) -> str:
 
 def build_retry() -> WorkflowContext:
     return _chain("catalog_retry", flaky_fetch, after_flaky)
+
+
+@task(
+    inject_context=True,
+    timeout=60.0,
+    retry_policy=RetryPolicy(
+        max_retries=2, initial_interval=0.5, backoff_factor=2.0, max_interval=4.0, jitter=True
+    ),
+)
+def guarded_fetch(ctx: Any, n: int) -> int:
+    """Timeout, retry delay, backoff and jitter configured; succeeds at once (no waiting)."""
+    return n * 3
+
+
+def build_retry_options() -> WorkflowContext:
+    return _chain("catalog_retry_options", guarded_fetch, after_guarded)
+
+
+@task
+def after_guarded(guarded_fetch: int) -> str:
+    return f"fetched {guarded_fetch}"
 
 
 # -- goto branch -------------------------------------------------------------------------------
@@ -391,6 +472,92 @@ def build_terminate() -> WorkflowContext:
     return _chain("catalog_terminate", load, check_stop, never_runs)
 
 
+@task(inject_context=True)
+def cancel_here(ctx: Any, load: int) -> str:
+    """Cancels the run: ``execute()`` raises ``GraflowWorkflowCanceledError`` after it."""
+    ctx.get_channel().set("cancelled_at", load)
+    ctx.cancel_workflow("cancelled on purpose")
+    return "cancelling"
+
+
+def build_cancel() -> WorkflowContext:
+    return _chain("catalog_cancel", load, cancel_here, never_runs)
+
+
+# -- checkpoints -------------------------------------------------------------------------------
+
+
+def checkpoint_path(ctx: Any) -> str:
+    """Where the checkpoint example writes: under ``scratch_dir``, keyed by the run id."""
+    return _attempt_file(ctx).replace(".attempts", ".checkpoint")
+
+
+@task(inject_context=True)
+def save_progress(ctx: Any, load: int) -> int:
+    """Requests a (deferred) checkpoint after it succeeds."""
+    ctx.checkpoint({"stage": "loaded", "load": load}, path=checkpoint_path(ctx))
+    return load * 3
+
+
+@task
+def after_checkpoint(save_progress: int) -> str:
+    return f"resumable at {save_progress}"
+
+
+def build_checkpoint() -> WorkflowContext:
+    return _chain("catalog_checkpoint", load, save_progress, after_checkpoint)
+
+
+@task(inject_context=True, max_cycles=3)
+def bounded_loop(ctx: Any) -> int:
+    """Iterates while its cycle budget (``max_cycles=3``) allows."""
+    channel = ctx.get_channel()
+    rounds = channel.get("rounds", 0) + 1
+    channel.set("rounds", rounds)
+    if ctx.can_iterate():
+        ctx.next_iteration()
+    return rounds
+
+
+@task(inject_context=True)
+def after_bounded(ctx: Any) -> str:
+    return f"{ctx.get_channel().get('rounds')} rounds"
+
+
+def build_max_cycles() -> WorkflowContext:
+    return _chain("catalog_max_cycles", bounded_loop, after_bounded)
+
+
+@task(inject_context=True)
+def loop_body(ctx: Any) -> int:
+    channel = ctx.get_channel()
+    laps = channel.get("laps", 0) + 1
+    channel.set("laps", laps)
+    return laps
+
+
+@task(inject_context=True)
+def loop_check(ctx: Any) -> str:
+    """Jumps back to ``loop_body`` (a static back edge) until three laps, then to ``loop_done``."""
+    if ctx.get_channel().get("laps") < 3:
+        ctx.next_task(loop_body, goto=True)
+        return "again"
+    ctx.next_task(loop_done, goto=True)
+    return "done"
+
+
+@task(inject_context=True)
+def loop_done(ctx: Any) -> str:
+    return f"{ctx.get_channel().get('laps')} laps"
+
+
+def build_cycle() -> WorkflowContext:
+    with workflow("catalog_cycle") as wf:
+        prepare >> loop_body >> loop_check >> loop_body
+        loop_check >> loop_done
+    return wf
+
+
 # -- a failing workflow ------------------------------------------------------------------------
 
 
@@ -420,7 +587,11 @@ class Example:
     absent: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     error: type[BaseException] | None = None
-    error_cause: type[BaseException] | None = None
+    #: The type of ``error.__cause__``; ``type(None)`` (:data:`NO_CAUSE`) when the error has no
+    #: cause (a cancelled run, a failed group).
+    error_cause: type | None = None
+    #: The graflow tasks whose (last) attempt fails, tolerated group members included.
+    failed_tasks: tuple[str, ...] = ()
     #: True when a static target runs every graflow task of it as a native task of its own,
     #: with no dynamic work hosted inside one (a ``goto`` is a native branch); False when tasks
     #: are added at run time (``next_task``/``next_iteration``) or the whole run is hosted.
@@ -432,9 +603,10 @@ class Example:
         return f"{__name__}:{self.build.__name__}"
 
     def run_params(self, scratch_dir: str | None = None) -> dict[str, Any]:
-        """The initial channel; ``scratch_dir`` is where the retrying example counts attempts."""
+        """The initial channel; ``scratch_dir`` is where the retrying example counts attempts
+        and the checkpoint example writes its checkpoint."""
         params = dict(self.params)
-        if scratch_dir is not None and "retries" in self.features:
+        if scratch_dir is not None and {"retries", "checkpoints"} & set(self.features):
             params["scratch_dir"] = str(scratch_dir)
         return params
 
@@ -477,6 +649,7 @@ EXAMPLES: tuple[Example, ...] = (
         expected_channel={"out.ok1": 5, "out.ok2": 7, "total": 12},
         absent=("out.bad", "bad.__result__"),
         features=("static_edges", "parallel_groups", "group_policy.best_effort", "channels"),
+        failed_tasks=("bad",),
     ),
     Example(
         "at_least_n",
@@ -486,6 +659,7 @@ EXAMPLES: tuple[Example, ...] = (
         expected_channel={"out.q1": 1, "out.q3": 3, "total": 4},
         absent=("out.q2", "q2.__result__"),
         features=("static_edges", "parallel_groups", "group_policy.at_least_n", "channels"),
+        failed_tasks=("q2",),
     ),
     Example(
         "nested_groups",
@@ -593,6 +767,114 @@ EXAMPLES: tuple[Example, ...] = (
         features=("static_edges", "channels"),
         error=GraflowRuntimeError,
         error_cause=CatalogError,
+        failed_tasks=("explode",),
+    ),
+    Example(
+        "critical_policy",
+        build_critical_policy,
+        expected_result=4,
+        expected_results={"k1": 1, "k3": 3, "guarded": None, "collect": 4},
+        expected_channel={"out.k1": 1, "out.k3": 3, "total": 4},
+        absent=("out.k2", "k2.__result__"),
+        features=("static_edges", "parallel_groups", "group_policy.critical", "channels"),
+        failed_tasks=("k2",),
+    ),
+    Example(
+        "custom_policy",
+        build_custom_policy,
+        expected_result=7,
+        expected_results={"v1": 2, "v3": 5, "majority": None, "collect": 7},
+        expected_channel={"out.v1": 2, "out.v3": 5, "total": 7},
+        absent=("out.v2", "v2.__result__"),
+        features=("static_edges", "parallel_groups", "group_policy.custom", "channels"),
+        failed_tasks=("v2",),
+    ),
+    Example(
+        "group_failure",
+        build_group_failure,
+        expected_results={"prepare": "ready", "f1": 1},
+        absent=("out.f2", "f2.__result__", "total", "collect.__result__"),
+        features=("static_edges", "parallel_groups", "group_policy.strict", "channels"),
+        error=ParallelGroupError,
+        error_cause=NO_CAUSE,
+        failed_tasks=("f2",),
+    ),
+    Example(
+        "group_backends",
+        build_group_backends,
+        expected_result=33,
+        expected_results={
+            "th1": 1,
+            "th2": 2,
+            "threads": None,
+            "d1": 10,
+            "d2": 20,
+            "one_by_one": None,
+            "collect": 33,
+        },
+        expected_channel={"out.th1": 1, "out.th2": 2, "out.d1": 10, "out.d2": 20, "total": 33},
+        features=(
+            "static_edges",
+            "parallel_groups",
+            "group_policy.strict",
+            "group_backend.threading",
+            "group_backend.direct",
+            "channels",
+        ),
+    ),
+    Example(
+        "retry_options",
+        build_retry_options,
+        params={"n": 2},
+        expected_result="fetched 6",
+        expected_results={"guarded_fetch": 6},
+        expected_channel={"n": 2},
+        features=(
+            "static_edges",
+            "retries",
+            "retry_delay",
+            "retry_backoff",
+            "retry_jitter",
+            "timeouts",
+        ),
+    ),
+    Example(
+        "checkpoint",
+        build_checkpoint,
+        params={"n": 1},
+        expected_result="resumable at 6",
+        expected_results={"load": 2, "save_progress": 6},
+        expected_channel={"n": 1},
+        features=("static_edges", "checkpoints"),
+    ),
+    Example(
+        "max_cycles",
+        build_max_cycles,
+        expected_result="3 rounds",
+        expected_results={"bounded_loop": 1, "after_bounded": "3 rounds"},
+        expected_channel={"rounds": 3},
+        features=("static_edges", "max_cycles", "next_iteration", "channels"),
+        static=False,
+    ),
+    Example(
+        "cycle",
+        build_cycle,
+        expected_result="3 laps",
+        expected_results={"prepare": "ready", "loop_body": 3, "loop_check": "done"},
+        expected_channel={"laps": 3},
+        features=("static_edges", "cycles", "goto", "next_task", "channels"),
+        static=False,
+    ),
+    Example(
+        "cancel",
+        build_cancel,
+        params={"n": 1},
+        expected_results={"load": 2},
+        absent=("never_runs.__result__",),
+        features=("static_edges", "cancel", "channels"),
+        error=GraflowWorkflowCanceledError,
+        error_cause=NO_CAUSE,
+        static=False,
     ),
 )
 
@@ -669,8 +951,10 @@ def check_outcome(example: Example, result: Any, channel: Mapping[str, Any]) -> 
 __all__ = [
     "BY_NAME",
     "EXAMPLES",
+    "NO_CAUSE",
     "CatalogError",
     "Example",
+    "MajorityGroupPolicy",
     "channel_dict",
     "check_outcome",
     "get_example",

@@ -62,7 +62,7 @@ def norm(make_point: Point) -> float:
 
 
 STATIC = [e for e in EXAMPLES if e.static and e.error is None]
-HOSTED = [e for e in EXAMPLES if not e.static]
+HOSTED = [e for e in EXAMPLES if not e.static and e.error is None]
 
 
 def dag_outcome(run: Any, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

@@ -55,9 +55,12 @@ def test_catalogue_same_as_native(
             run_native(example, scratch_dir=str(native_dir))
         assert not result.success
         failures = events(dagster_instance, result.run_id, DagsterEventType.STEP_FAILURE)
-        assert failures == ["explode"]
+        assert failures == FAILED_OPS[example.name]
         ran = graflow_result(result, job)
-        assert ran.results == example.expected_results
+        # a cancelled workflow is hosted by one op, which fails: Dagster keeps no output of it,
+        # so the results of the tasks that ran before the cancel are not in the run's outputs
+        hosted_failure = FAILED_OPS[example.name] == ["graflow_workflow"]
+        assert ran.results == ({} if hosted_failure else example.expected_results)
         assert "never_runs" in ran.skipped or "never_runs" not in ran.results
         return
     assert result.success, example.name
@@ -69,6 +72,14 @@ def test_catalogue_same_as_native(
 
 
 _ITERATION = re.compile(r"(_cycle_\d+)_[0-9a-f]{8}")
+
+#: The op that fails in each failing example: the failing task's op; a strict group's join op
+#: (its failed member emits a failure payload); the op hosting a cancelled workflow.
+FAILED_OPS = {
+    "failing": ["explode"],
+    "group_failure": ["all_or_nothing"],
+    "cancel": ["graflow_workflow"],
+}
 
 
 def _without_scratch(channel: dict[str, Any]) -> dict[str, Any]:
