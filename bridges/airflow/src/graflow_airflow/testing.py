@@ -50,14 +50,14 @@ fixture re-reads the database settings, so runs still use the temporary database
 from __future__ import annotations
 
 import contextlib
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from graflow_airflow.local import AirflowRunResult
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -67,49 +67,6 @@ __all__ = ["AirflowEnv", "AirflowRunResult", "airflow_env", "airflow_environment
 #: Environment variable (also an Airflow Variable name) naming the base location of
 #: GraflowOperator checkpoints; the fixture points it into the temporary AIRFLOW_HOME.
 CHECKPOINTS_ENV = "GRAFLOW_AIRFLOW_CHECKPOINTS"
-
-
-@dataclass
-class AirflowRunResult:
-    """The outcome of one DAG run started by :meth:`AirflowEnv.run_dag`.
-
-    Attributes:
-        dag_id: The DAG's id.
-        run_id: The DAG run's id.
-        state: The DAG run's final state (``"success"`` or ``"failed"``).
-        task_states: State per task id. A mapped task has one entry per map index
-            (``"task_id[0]"``, ``"task_id[1]"``, ...) plus ``"task_id"`` itself: ``"success"`` when
-            every mapped instance succeeded, otherwise the first other state.
-        try_numbers: The try number per task id (same keys as ``task_states``); 2 means one retry.
-        xcoms: The ``return_value`` XCom per task id (a mapped task: the list of its instances'
-            return values in map-index order). Tasks that pushed no return value are absent.
-        all_xcoms: Every XCom of the run: ``{(task_id, key, map_index): value}`` (``map_index`` is
-            -1 for an unmapped task).
-    """
-
-    dag_id: str
-    run_id: str
-    state: str
-    task_states: dict[str, str] = field(default_factory=dict)
-    try_numbers: dict[str, int] = field(default_factory=dict)
-    xcoms: dict[str, Any] = field(default_factory=dict)
-    all_xcoms: dict[tuple[str, str, int], Any] = field(default_factory=dict)
-
-    @property
-    def succeeded(self) -> bool:
-        """True when the DAG run ended in state ``success``."""
-        return self.state == "success"
-
-    def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
-        """Return one XCom value; raises ``KeyError`` naming what exists when it is missing."""
-        try:
-            return self.all_xcoms[(task_id, key, map_index)]
-        except KeyError:
-            have = sorted(k for k in self.all_xcoms if k[0] == task_id)
-            raise KeyError(
-                f"no XCom {key!r} (map_index {map_index}) for task {task_id!r} in run "
-                f"{self.run_id!r}; that task has {have or 'no XComs'}"
-            ) from None
 
 
 class AirflowEnv:
@@ -147,41 +104,22 @@ class AirflowEnv:
 
         Call with the environment of :attr:`env` applied (:func:`airflow_environment` does both).
         """
+        from graflow_airflow import local
+
         folders = (self.dags_folder, self.home / "plugins", self.home / "logs", self.checkpoints)
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
-        if "airflow" in sys.modules:
-            # Airflow was imported before this set-up: it read the database URL then. Re-read it.
-            from airflow import settings
-
-            settings.configure_vars()
-            settings.reconfigure_orm()
-        from airflow.utils import db
-
-        db.initdb()
+        local.prepare_airflow()  # re-reads the database settings if Airflow was imported before
         self._ready = True
         if warm_up:
-            self._warm_up()
-
-    def _warm_up(self) -> None:
-        from airflow.sdk import DAG, task
-
-        with DAG("graflow_airflow_env_warm_up", schedule=None) as dag:
-            task(task_id="noop")(_noop)()
-        result = self.run_dag(dag)
-        if not result.succeeded:  # pragma: no cover - an environment problem, not a test failure
-            raise RuntimeError(f"the Airflow warm-up DAG run failed: {result.task_states}")
+            local.warm_up()
 
     # -- running DAGs ---------------------------------------------------------------------
     def serialize(self, dag: DAG) -> None:
         """Write an in-memory DAG into the metadata database (needed before ``dag.test()``)."""
-        from airflow.dag_processing.bundles.manager import DagBundlesManager
-        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+        from graflow_airflow.local import serialize_dag
 
-        DagBundlesManager().sync_bundles_to_db()
-        bag = DagBag(dag_folder=str(self.dags_folder), collect_dags=False)
-        bag.bag_dag(dag)
-        sync_bag_to_db(bag, "dags-folder", None)
+        serialize_dag(dag)
 
     def run_dag(
         self,
@@ -227,54 +165,9 @@ class AirflowEnv:
 
     def result(self, dag_id: str, run_id: str) -> AirflowRunResult:
         """Read the outcome of an existing DAG run from the database."""
-        from airflow.models.dagrun import DagRun
-        from airflow.models.xcom import XComModel
-        from airflow.sdk.bases.xcom import BaseXCom
-        from airflow.utils.session import create_session
-        from sqlalchemy import select
+        from graflow_airflow.local import read_run
 
-        with create_session() as session:
-            dag_run = session.scalars(
-                select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
-            ).one()
-            out = AirflowRunResult(dag_id=dag_id, run_id=run_id, state=str(_value(dag_run.state)))
-            mapped: dict[str, list[tuple[int, str]]] = {}
-            for ti in dag_run.get_task_instances(session=session):
-                state = str(_value(ti.state))
-                if ti.map_index >= 0:
-                    key = f"{ti.task_id}[{ti.map_index}]"
-                    mapped.setdefault(ti.task_id, []).append((ti.map_index, state))
-                else:
-                    key = ti.task_id
-                out.task_states[key] = state
-                out.try_numbers[key] = ti.try_number
-            for task_id, states in mapped.items():
-                bad = [s for _, s in sorted(states) if s != "success"]
-                out.task_states[task_id] = bad[0] if bad else "success"
-            rows = session.scalars(
-                select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id)
-            ).all()
-            for row in rows:
-                value = BaseXCom.deserialize_value(row)  # what xcom_pull returns
-                out.all_xcoms[(row.task_id, row.key, row.map_index)] = value
-        returns: dict[str, dict[int, Any]] = {}
-        for (task_id, key, map_index), value in out.all_xcoms.items():
-            if key == "return_value":
-                returns.setdefault(task_id, {})[map_index] = value
-        for task_id, by_index in returns.items():
-            if task_id in mapped:
-                out.xcoms[task_id] = [by_index[i] for i in sorted(by_index)]
-            else:
-                out.xcoms[task_id] = by_index.get(-1)
-        return out
-
-
-def _noop() -> None:
-    return None
-
-
-def _value(state: Any) -> Any:
-    return getattr(state, "value", state)
+        return read_run(dag_id, run_id)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,465 @@
+"""Run a graflow workflow on Airflow in this process: the ``airflow`` target's ``run``.
+
+::
+
+    from graflow_core.spec import run_on
+
+    run = run_on("airflow", build_etl, {"n": 20})
+    run.result, run.channel, run.states  # from Airflow's XComs and task instances
+
+:func:`run_workflow` renders the workflow with :func:`~graflow_airflow.render.to_airflow_dag`
+(one Airflow task per graflow step; a workflow hosted as a whole becomes one
+``GraflowOperator``), writes the DAG into Airflow's metadata database and runs it with
+``dag.test()`` — no scheduler, no API server, no port. The :class:`TargetRun` it returns is
+read from Airflow: the result and final channel from the step payloads in XCom
+(:func:`graflow_core.steps.final_result` / :func:`~graflow_core.steps.final_channel`), the
+states from the task instances, ``run_id`` = ``"<dag_id>/<run_id>"`` (what the steps see as
+``context.workflow_run_id``). A failed run's ``error`` is the exception the failing Airflow task
+raised (kept in process through ``on_failure_callback``: Airflow itself stores only text),
+chosen as :attr:`graflow_core.steps.PlanRun.error` chooses it, so it is what ``wf.execute()``
+raises (``GraflowRuntimeError`` with the task's exception as ``__cause__``,
+``ParallelGroupError`` for a group policy ...).
+
+Airflow runs against the configured ``AIRFLOW_HOME`` / ``sql_alchemy_conn`` (the
+``airflow_env`` pytest fixture points them at a temporary home). The first run in a process
+initialises (migrates) the database when it is not, and warms up Airflow's in-process execution
+API with a one-task DAG (6 to 9 s, paid once per process, not counted in ``wall_seconds``;
+``details["setup_seconds"]`` says what it cost). The shared pieces — :func:`prepare_airflow`,
+:func:`serialize_dag`, :func:`read_run` — are also what ``graflow_airflow.testing`` uses.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from graflow_core.exceptions import ConfigError, GraflowRuntimeError
+
+if TYPE_CHECKING:
+    from graflow_core.spec.target_run import TargetRun
+
+__all__ = [
+    "AirflowRunResult",
+    "AirflowSetupError",
+    "database_url",
+    "prepare_airflow",
+    "read_run",
+    "redact_url",
+    "run_workflow",
+    "serialize_dag",
+]
+
+
+class AirflowSetupError(ConfigError):
+    """Airflow's metadata database cannot be reached or initialised for a local run."""
+
+
+# -- the metadata database ----------------------------------------------------------------------
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
+
+
+def database_url() -> str:
+    """The configured ``[database] sql_alchemy_conn`` (imports Airflow's configuration)."""
+    from airflow.configuration import conf
+
+    return str(conf.get("database", "sql_alchemy_conn"))
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL (``None`` for other databases or in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    path = path.split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path)
+
+
+def _home() -> str:
+    return os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
+
+
+def _setup_error(url: str, problem: str) -> AirflowSetupError:
+    return AirflowSetupError(
+        f"Airflow's metadata database {redact_url(url)} (AIRFLOW_HOME={_home()}, "
+        f"[database] sql_alchemy_conn / AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) {problem}; point "
+        "sql_alchemy_conn at a reachable database (a file SQLite database in a writable "
+        "directory works) and run `airflow db migrate`, or use a temporary home "
+        "(graflow_airflow.testing.airflow_environment())"
+    )
+
+
+_lock = threading.RLock()
+_ready: set[str] = set()  # database URLs initialised (and checked) in this process
+_warm: set[str] = set()  # database URLs the in-process execution API has served a run for
+
+
+def migration_heads(url: str | None = None) -> tuple[set[str], set[str]]:
+    """(revisions the database is at, revisions Airflow's code expects): equal when migrated."""
+    from airflow import settings
+    from airflow.utils.db import _get_script_object
+    from alembic.migration import MigrationContext
+
+    with settings.get_engine().connect() as connection:
+        found = set(MigrationContext.configure(connection).get_current_heads())
+    return found, set(_get_script_object().get_heads())
+
+
+def prepare_airflow(*, force: bool = False) -> float:
+    """Get Airflow ready for in-process runs; returns the seconds it took (0 when it was).
+
+    Once per process and database: points Airflow's ORM at the configured database when it was
+    configured for another (the environment changed since ``import airflow``), checks that the
+    database can be reached (a SQLite file's directory must exist and be writable), creates the
+    DAGs folder when missing, and migrates the database (``airflow db migrate``, in process)
+    when it is not at Airflow's revision. ``force`` does it again even if done before.
+
+    Raises:
+        AirflowSetupError: the database cannot be reached or migrated.
+    """
+    started = time.perf_counter()
+    with _lock:
+        from airflow import settings
+
+        url = database_url()
+        if getattr(settings, "SQL_ALCHEMY_CONN", None) != url or settings.Session is None:
+            settings.configure_vars()
+            settings.reconfigure_orm()
+        if url in _ready and not force:
+            return 0.0
+        path = sqlite_path(url)
+        if url.startswith("sqlite") and path is None:
+            raise _setup_error(url, "is an in-memory SQLite database, which dag.test() cannot use")
+        if path is not None:
+            folder = path.parent
+            if not folder.is_dir():
+                raise _setup_error(url, f"is in the directory {folder}, which does not exist")
+            if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+                raise _setup_error(url, f"cannot be written ({path} is not writable)")
+        _dags_folder().mkdir(parents=True, exist_ok=True)
+        try:
+            found, expected = migration_heads(url)
+            if found != expected:
+                from airflow.utils import db
+
+                db.initdb()
+        except AirflowSetupError:
+            raise
+        except Exception as exc:
+            raise _setup_error(url, f"cannot be used ({type(exc).__name__}: {exc})") from exc
+        _ready.add(url)
+    return time.perf_counter() - started
+
+
+def _dags_folder() -> Path:
+    from airflow.configuration import conf
+
+    return Path(os.path.expanduser(str(conf.get("core", "dags_folder"))))
+
+
+def serialize_dag(dag: Any) -> None:
+    """Write an in-memory DAG into the metadata database (``dag.test()`` needs it there)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(dag_folder=str(_dags_folder()), collect_dags=False)
+    bag.bag_dag(dag)
+    sync_bag_to_db(bag, "dags-folder", None)
+
+
+def _noop() -> None:
+    return None
+
+
+def warm_up() -> float:
+    """Run a one-task DAG once per process (Airflow builds its in-process execution API on the
+    first ``dag.test()``, 6 to 9 s); returns the seconds it took (0 when done before)."""
+    with _lock:
+        url = database_url()
+        if url in _warm:
+            return 0.0
+        started = time.perf_counter()
+        from airflow.sdk import DAG, task
+
+        with DAG("graflow_airflow_env_warm_up", schedule=None) as dag:
+            task(task_id="noop")(_noop)()
+        serialize_dag(dag)
+        dag_run = dag.test()
+        state = str(_value(dag_run.state))
+        if state != "success":
+            raise AirflowSetupError(
+                f"Airflow's warm-up DAG run ended {state!r} (AIRFLOW_HOME={_home()}); run "
+                "`graflow doctor` to check the Airflow installation"
+            )
+        _warm.add(url)
+        return time.perf_counter() - started
+
+
+# -- reading a run back -------------------------------------------------------------------------
+
+
+@dataclass
+class AirflowRunResult:
+    """The outcome of one DAG run, read from the metadata database (:func:`read_run`).
+
+    Attributes:
+        dag_id: The DAG's id.
+        run_id: The DAG run's id.
+        state: The DAG run's final state (``"success"`` or ``"failed"``).
+        task_states: State per task id. A mapped task has one entry per map index
+            (``"task_id[0]"``, ``"task_id[1]"``, ...) plus ``"task_id"`` itself: ``"success"`` when
+            every mapped instance succeeded, otherwise the first other state.
+        try_numbers: The try number per task id (same keys as ``task_states``); 2 means one retry.
+        xcoms: The ``return_value`` XCom per task id (a mapped task: the list of its instances'
+            return values in map-index order). Tasks that pushed no return value are absent.
+        all_xcoms: Every XCom of the run: ``{(task_id, key, map_index): value}`` (``map_index`` is
+            -1 for an unmapped task).
+    """
+
+    dag_id: str
+    run_id: str
+    state: str
+    task_states: dict[str, str] = field(default_factory=dict)
+    try_numbers: dict[str, int] = field(default_factory=dict)
+    xcoms: dict[str, Any] = field(default_factory=dict)
+    all_xcoms: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the DAG run ended in state ``success``."""
+        return self.state == "success"
+
+    def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+        """Return one XCom value; raises ``KeyError`` naming what exists when it is missing."""
+        try:
+            return self.all_xcoms[(task_id, key, map_index)]
+        except KeyError:
+            have = sorted(k for k in self.all_xcoms if k[0] == task_id)
+            raise KeyError(
+                f"no XCom {key!r} (map_index {map_index}) for task {task_id!r} in run "
+                f"{self.run_id!r}; that task has {have or 'no XComs'}"
+            ) from None
+
+
+def _value(state: Any) -> Any:
+    return getattr(state, "value", state)
+
+
+def read_run(dag_id: str, run_id: str) -> AirflowRunResult:
+    """Read the outcome of an existing DAG run (states, try numbers, XComs) from the database."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.xcom import XComModel
+    from airflow.sdk.bases.xcom import BaseXCom
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        dag_run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+        ).one()
+        out = AirflowRunResult(dag_id=dag_id, run_id=run_id, state=str(_value(dag_run.state)))
+        mapped: dict[str, list[tuple[int, str]]] = {}
+        for ti in dag_run.get_task_instances(session=session):
+            state = str(_value(ti.state))
+            if ti.map_index >= 0:
+                key = f"{ti.task_id}[{ti.map_index}]"
+                mapped.setdefault(ti.task_id, []).append((ti.map_index, state))
+            else:
+                key = ti.task_id
+            out.task_states[key] = state
+            out.try_numbers[key] = ti.try_number
+        for task_id, states in mapped.items():
+            bad = [s for _, s in sorted(states) if s != "success"]
+            out.task_states[task_id] = bad[0] if bad else "success"
+        rows = session.scalars(
+            select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id)
+        ).all()
+        for row in rows:
+            value = BaseXCom.deserialize_value(row)  # what xcom_pull returns
+            out.all_xcoms[(row.task_id, row.key, row.map_index)] = value
+    returns: dict[str, dict[int, Any]] = {}
+    for (task_id, key, map_index), value in out.all_xcoms.items():
+        if key == "return_value":
+            returns.setdefault(task_id, {})[map_index] = value
+    for task_id, by_index in returns.items():
+        if task_id in mapped:
+            out.xcoms[task_id] = [by_index[i] for i in sorted(by_index)]
+        else:
+            out.xcoms[task_id] = by_index.get(-1)
+    return out
+
+
+# -- run_workflow -------------------------------------------------------------------------------
+
+#: Airflow task-instance states -> TargetRun states (anything else counts as failed).
+_STATES = {
+    "success": "success",
+    "failed": "failed",
+    "skipped": "skipped",
+    "removed": "skipped",
+    "upstream_failed": "upstream_failed",
+}
+
+
+class _Failures:
+    """``on_failure_callback`` of every task of a local run: keeps each task's exception."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, BaseException] = {}
+
+    def __call__(self, context: Mapping[str, Any]) -> None:
+        error = context.get("exception")
+        ti = context.get("ti") or context.get("task_instance")
+        if isinstance(error, BaseException) and ti is not None:
+            self.errors[str(ti.task_id)] = error
+
+
+def _outcome(run: AirflowRunResult, dag: Any, plan: Any, params: Mapping[str, Any]) -> Any:
+    """(result, channel) of the run from its XComs."""
+    from graflow_core.spec.target_run import RESULT_SUFFIX
+
+    if plan.whole:  # one GraflowOperator: its return value, channel and per-task results
+        from graflow_airflow.operator import CHANNEL_KEY
+        from graflow_airflow.operator import RESULT_KEY_PREFIX as HOSTED_PREFIX
+
+        (task_id,) = dag.task_ids
+        if run.task_states.get(task_id) != "success":
+            return None, {}
+        channel = dict(run.all_xcoms.get((task_id, CHANNEL_KEY, -1)) or {})
+        for (tid, key, _), value in run.all_xcoms.items():
+            if tid == task_id and key.startswith(HOSTED_PREFIX):
+                channel[key[len(HOSTED_PREFIX) :] + RESULT_SUFFIX] = value
+        return run.xcoms.get(task_id), channel
+    from graflow_airflow.render import PAYLOAD_KEY
+    from graflow_core.steps import StepOutput, final_channel, final_result
+
+    payloads = {tid: v for (tid, key, _), v in run.all_xcoms.items() if key == PAYLOAD_KEY}
+    task_of = _step_task_ids(dag)
+    outputs = [
+        StepOutput.from_payload(payloads[task_of[s.id]])
+        for s in plan.steps
+        if task_of.get(s.id) in payloads
+    ]
+    return final_result(outputs), final_channel(params, outputs)
+
+
+def _step_task_ids(dag: Any) -> dict[str, str]:
+    """step id -> Airflow task id of a rendered DAG."""
+    return {t.graflow_step.id: t.task_id for t in dag.tasks if getattr(t, "graflow_step", None)}
+
+
+def _error(run: AirflowRunResult, dag: Any, plan: Any, failures: _Failures) -> BaseException | None:
+    """The error of a failed run, chosen among the failed tasks' exceptions as run_plan does."""
+    if run.succeeded:
+        return None
+    from graflow_core.steps import PlanRun, UpstreamFailed
+
+    if plan.whole:
+        (task_id,) = dag.task_ids
+        return failures.errors.get(task_id) or _lost(task_id, run)
+    out = PlanRun(plan)
+    for step_id, task_id in _step_task_ids(dag).items():
+        state = _STATES.get(run.task_states.get(task_id, ""), "failed")
+        error = failures.errors.get(task_id)
+        if error is not None and isinstance(error.__cause__, UpstreamFailed):
+            state, error = "upstream_failed", None  # the step could not run (run_plan's view)
+        out.states[step_id] = state
+        if state == "failed":
+            out.errors[step_id] = error or _lost(task_id, run)
+    return out.error or next(
+        (_lost(t, run) for t, s in run.task_states.items() if s == "failed"),
+        GraflowRuntimeError(f"Airflow DAG run {run.dag_id}/{run.run_id} ended {run.state}"),
+    )
+
+
+def _lost(task_id: str, run: AirflowRunResult) -> GraflowRuntimeError:
+    return GraflowRuntimeError(
+        f"Airflow task '{task_id}' of DAG run {run.dag_id}/{run.run_id} ended "
+        f"{run.task_states.get(task_id)} (see its Airflow task log)"
+    )
+
+
+def run_workflow(
+    workflow: Any,
+    params: Mapping[str, Any] | None = None,
+    *,
+    dag_id: str | None = None,
+    **render_options: Any,
+) -> TargetRun:
+    """Run ``workflow`` once on Airflow in this process (``dag.test()``); a :class:`TargetRun`.
+
+    Args:
+        workflow: A ``WorkflowContext``, a zero-argument function returning one, a
+            ``"module:attr"`` reference or a ``WorkflowSpec`` (see ``resolve_workflow``).
+        params: The run parameters (the DAG run's ``conf``, graflow's initial channel).
+        dag_id: The DAG id (default: from the workflow's name).
+        **render_options: Passed to :func:`~graflow_airflow.render.to_airflow_dag`
+            (``start_node``, ``task_groups``, ``default_args`` ...).
+
+    Failures of the workflow do not raise: they are :attr:`TargetRun.error`
+    (``run.raise_for_error()`` raises it).
+
+    Raises:
+        AirflowSetupError: Airflow's metadata database cannot be reached or initialised.
+    """
+    from graflow_airflow.dagfile import default_dag_id
+    from graflow_airflow.render import to_airflow_dag
+    from graflow_core.spec import build_spec
+    from graflow_core.spec.target_run import STATES, TargetRun, resolve_workflow
+    from graflow_core.steps import plan_steps
+
+    setup = prepare_airflow() + warm_up()
+    started = time.perf_counter()
+    wf = resolve_workflow(workflow)
+    start_node = render_options.get("start_node")
+    spec = build_spec(wf, start_node=start_node)
+    plan = plan_steps(spec, start_node=start_node)
+    dag = to_airflow_dag(wf, dag_id=dag_id or default_dag_id(spec.name), **render_options)
+    failures = _Failures()
+    for op in dag.tasks:
+        op.on_failure_callback = [failures]
+    conf = dict(params or {})
+    with _lock:  # dag.test() runs one DAG run at a time in a process
+        serialize_dag(dag)
+        dag_run = dag.test(run_conf=conf)
+        run = read_run(dag.dag_id, dag_run.run_id)
+    result, channel = _outcome(run, dag, plan, conf)
+    out = TargetRun("airflow")
+    out.error = _error(run, dag, plan, failures)
+    out.result = None if out.error is not None else result
+    out.channel = channel
+    out.states = {t: _STATES.get(s, "failed") for t, s in run.task_states.items()}
+    assert set(out.states.values()) <= set(STATES)
+    out.native_tasks = sum(1 for s in out.states.values() if s in ("success", "failed"))
+    out.run_id = f"{run.dag_id}/{run.run_id}"
+    out.wall_seconds = time.perf_counter() - started
+    out.details = {
+        "dag_id": run.dag_id,
+        "dag_run_id": run.run_id,
+        "dag_run_state": run.state,
+        "airflow_states": dict(run.task_states),
+        "try_numbers": dict(run.try_numbers),
+        "setup_seconds": setup,
+        "hosted": plan.whole,
+    }
+    return out

@@ -1,0 +1,110 @@
+"""``run_on("airflow", ...)``: every catalogue workflow runs on Airflow (dag.test(), in process)
+with the same result, channel, failure type and task count as on the graflow engine."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from graflow_core import task, workflow
+from graflow_core.spec.target_run import run_native, run_on
+from graflow_core.testing.catalog import EXAMPLES, check_outcome, get_example
+
+_ITERATION = re.compile(r"_cycle_(\d+)_[0-9a-f]{8}")
+
+
+def _normal(channel: dict[str, Any]) -> dict[str, Any]:
+    """Iteration task ids end in random hex: keep only the iteration number."""
+    return {_ITERATION.sub(r"_cycle_\1", k): v for k, v in channel.items()}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
+def test_catalogue_example_on_airflow_is_like_native(example, airflow_env, tmp_path):
+    from graflow_core.spec import build_spec
+    from graflow_core.steps import plan_steps
+
+    params = example.run_params(str(tmp_path))
+    native = run_native(example.build, params)
+    run = run_on("airflow", example.build, params)
+    assert run.target == "airflow"
+    assert run.run_id.startswith(f"{run.details['dag_id']}/manual__")
+    assert set(run.states.values()) <= {"success", "failed", "skipped", "upstream_failed"}
+    if example.error is None:
+        assert run.ok, run.error
+        check_outcome(example, run.result, run.channel)
+        assert run.result == native.result
+        assert _normal(run.channel) == _normal(native.channel)
+    else:
+        assert type(run.error) is type(native.error) is example.error
+        if example.error_cause is not None:
+            assert type(run.error.__cause__) is example.error_cause
+        assert run.result is None
+        assert run.results.items() <= native.results.items()
+    if plan_steps(build_spec(example.build())).whole:
+        assert run.native_tasks == 1  # one GraflowOperator
+    elif example.static:
+        assert run.native_tasks == native.native_tasks
+
+
+def test_failing_example_states_and_error(airflow_env):
+    example = get_example("failing")
+    run = run_on("airflow", example.build, example.run_params())
+    assert not run.ok
+    assert run.states == {"load": "success", "explode": "failed", "never_runs": "upstream_failed"}
+    assert run.native_tasks == 2  # never_runs did not run
+    assert "explode fails on purpose" in str(run.error)
+    with pytest.raises(example.error):
+        run.raise_for_error()
+
+
+def test_goto_example_shows_the_branch_not_taken_as_skipped(airflow_env):
+    run = run_on("airflow", get_example("goto_branch_other_way").reference, {"amount": 10})
+    assert run.ok
+    assert run.states == {
+        "decide": "success",
+        "reject": "success",
+        "approve": "skipped",
+        "notify": "skipped",
+    }
+    assert run.native_tasks == 2
+    assert run.result == "rejected 10"
+
+
+@task
+def echo_params(n: int, unit: str = "none") -> str:
+    return f"{n} {unit}"
+
+
+def test_repeated_runs_get_their_own_run_ids_and_conf(airflow_env):
+    """One run's conf does not leak into the next (dag.test keeps conf in task params)."""
+    with workflow("local_echo") as wf:
+        echo_params(task_id="echo")
+    first = run_on("airflow", wf, {"n": 1, "unit": "boxes"})
+    second = run_on("airflow", wf, {"n": 2})
+    assert (first.result, second.result) == ("1 boxes", "2 none")
+    assert first.run_id != second.run_id
+    assert second.wall_seconds < 30
+    assert second.details["setup_seconds"] == 0.0
+
+
+@task
+def one() -> int:
+    return 1
+
+
+@task
+def two(one: int) -> int:
+    return one + 1
+
+
+def test_two_workflows_of_one_name_run_one_after_the_other(airflow_env):
+    with workflow("local_same_name") as first:
+        one >> two
+    with workflow("local_same_name") as second:
+        one(task_id="one")
+    assert run_on("airflow", first, {}).result == 2
+    run = run_on("airflow", second, {})
+    assert run.result == 1
+    assert set(run.states) == {"one"}
