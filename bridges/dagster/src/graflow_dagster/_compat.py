@@ -126,3 +126,24 @@ def run_id(context: Any) -> str:
 def op_config(context: Any) -> Mapping[str, Any]:
     """The op/asset config of an execution context (``{}`` when none)."""
     return dict(getattr(context, "op_execution_context", context).op_config or {})
+
+
+def instance_config(home: str) -> Mapping[str, Any]:
+    """The validated (not yet env-resolved) ``dagster.yaml`` of the instance directory ``home``.
+
+    Raises ``yaml.YAMLError`` for a file that is not YAML and ``DagsterInvalidConfigError``
+    (see :func:`config_problems`) for one Dagster rejects; ``{}`` when there is no file.
+    """
+    from dagster._core.instance.config import dagster_instance_config
+
+    config, _custom_class = dagster_instance_config(home)
+    return config
+
+
+def config_problems(error: BaseException) -> list[str]:
+    """The short messages of a ``DagsterInvalidConfigError`` (schema dumps cut off)."""
+    found = [
+        str(getattr(e, "message", e)).split(' Expected: "')[0]
+        for e in getattr(error, "errors", None) or ()
+    ]
+    return found or [str(error).splitlines()[0]]
