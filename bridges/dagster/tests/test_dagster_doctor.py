@@ -49,11 +49,25 @@ def test_good_home_after_a_run(
     assert not failed(list(checks.values()))
     assert checks["installed"].status == "ok" and "dagster 1." in checks["installed"].detail
     assert checks["DAGSTER_HOME"].status == "ok"
-    assert checks["dagster.yaml"].status == "ok"
+    # instance_for_test wrote the dagster.yaml (telemetry: enabled: false)
+    assert checks["dagster.yaml"].status == "ok" and "is valid" in checks["dagster.yaml"].detail
     assert checks["storage"].status == "ok"
     assert "2 database file(s) readable" in checks["storage"].detail
-    assert checks["telemetry"].status == "info"
+    assert checks["telemetry"].status == "info" and checks["telemetry"].detail.startswith("off")
     assert sorted(os.listdir(dagster_home)) == before  # nothing created
+
+
+def test_fresh_home(home: Path) -> None:
+    checks = by_name(diagnose())
+
+    assert not failed(list(checks.values()))
+    assert checks["DAGSTER_HOME"].status == "ok"
+    assert checks["dagster.yaml"].status == "info"  # none: Dagster's defaults
+    assert checks["dagster.yaml"].fix == (
+        f"create an empty {home / 'dagster.yaml'} to keep the defaults without the warning"
+    )
+    assert checks["storage"].detail.endswith("writable, created on the first run")
+    assert os.listdir(home) == []  # the write probe leaves nothing behind
 
 
 def test_unset_home_is_info(monkeypatch: pytest.MonkeyPatch) -> None:

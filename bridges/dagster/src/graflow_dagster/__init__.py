@@ -7,6 +7,8 @@
   — the exact spec of a job rendered by graflow-dagster.
 * :func:`export_definitions` — write a definitions module Dagster's CLI loads
   (``graflow export flow.py --to dagster -o DIR``).
+* :func:`run_workflow` — run a workflow on Dagster in this process, as a ``TargetRun``
+  (``run_on("dagster", wf, params)``); :func:`diagnose` — the ``graflow doctor`` checks.
 
 ``import graflow_dagster`` does not import Dagster: every name loads on first use. See
 ``docs/dagster.md``.
@@ -27,6 +29,8 @@ _LAZY = {
     "is_graflow_job": "graflow_dagster.parse",
     "DagsterConversionError": "graflow_dagster.parse",
     "export_definitions": "graflow_dagster.export",
+    "run_workflow": "graflow_dagster.local",
+    "diagnose": "graflow_dagster.doctor",
     "capabilities": "graflow_dagster.plugin",
     "bridge": "graflow_dagster.plugin",
 }

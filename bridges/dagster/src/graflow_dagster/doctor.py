@@ -6,8 +6,8 @@ What it looks at, in order (each a :class:`~graflow_core.diagnostics.Check` of a
 * **installed** — Dagster imports and is at least the version graflow-dagster supports;
 * **DAGSTER_HOME** — unset (info: runs use an ephemeral in-memory instance, nothing is kept),
   or an absolute, existing, writable directory (a file is created and removed to find out);
-* **dagster.yaml** — absent (Dagster's defaults) or YAML that Dagster's own instance schema
-  accepts;
+* **dagster.yaml** — absent (info: Dagster's defaults, and a warning from Dagster) or YAML
+  that Dagster's own instance schema accepts;
 * **storage** — SQLite storage (the default, or ``storage: sqlite``): its directories writable
   and its existing database files readable; Postgres/MySQL: a TCP connection to the configured
   host with a 1 s timeout; custom storage classes are not checked;
@@ -154,8 +154,10 @@ def _config(checks: list[Check], home: Path) -> Mapping[str, Any] | None:
         checks.append(
             _check(
                 "dagster.yaml",
-                "ok",
-                f"none in {home}: Dagster's defaults (SQLite storage in DAGSTER_HOME)",
+                "info",
+                f"none in {home}: Dagster's defaults (SQLite storage in DAGSTER_HOME); Dagster "
+                "logs a warning about the missing file each time it opens the instance",
+                f"create an empty {path} to keep the defaults without the warning",
             )
         )
         return {}
