@@ -8,7 +8,7 @@
 * ``load`` writes a deferred checkpoint, so a crash after it resumes at ``report``.
 
 Tasks are defined at module level, so checkpoints refer to them by import path and a run can
-be resumed in another process.  Run ``python examples/demo.py`` to see it work.
+be resumed in another process.  Run ``python examples/checkpoint_demo.py`` to see it work.
 """
 
 from __future__ import annotations

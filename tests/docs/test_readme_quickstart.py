@@ -37,9 +37,9 @@ def test_readme_quick_start_runs_and_prints_the_documented_result(tmp_path: Path
     assert out.stdout.strip() == "total=6 max=3"
 
 
-def test_main_demo_runs_and_resumes_identically() -> None:
+def test_checkpoint_demo_runs_and_resumes_identically() -> None:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "demo.py")],
+        [sys.executable, str(ROOT / "examples" / "checkpoint_demo.py")],
         capture_output=True,
         text=True,
         timeout=120,
