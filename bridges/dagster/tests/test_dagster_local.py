@@ -10,7 +10,7 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 from graflow_dagster.local import run_workflow
 
-from graflow_core.exceptions import ConfigError, GraflowRuntimeError
+from graflow_core.exceptions import ConfigError, GraflowRuntimeError, RetryLimitExceededError
 from graflow_core.spec import build_spec
 from graflow_core.spec.target_run import STATES, TargetRun, run_native, run_on
 from graflow_core.testing.catalog import (
@@ -175,3 +175,20 @@ def test_default_instances(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="DAGSTER_HOME"):
         run_workflow(example.reference, dict(example.params))
+
+
+def test_error_after_the_last_dagster_retry(
+    dagster_memory_instance: DagsterInstance, tmp_path: Path
+) -> None:
+    (tmp_path / "native").mkdir()
+    (tmp_path / "dagster").mkdir()
+    ref = "dagster_test_flows:build_always_fails"
+    native = run_native(ref, {"scratch_dir": str(tmp_path / "native")})
+    run = run_workflow(
+        ref, {"scratch_dir": str(tmp_path / "dagster")}, instance=dagster_memory_instance
+    )
+
+    assert type(run.error) is type(native.error) is RetryLimitExceededError
+    assert (tmp_path / "dagster" / "always_fails.attempts").read_text() == "4"  # 1 + 3 retries
+    assert run.details["retries"] == {"always_fails": 3}
+    assert run.states == {"always_fails": "failed", "double": "upstream_failed"}
