@@ -23,12 +23,30 @@ except ImportError:  # pragma: no cover - the standard provider's copy
     )
 
 __all__ = [
+    "AIRFLOW_VERSION",
+    "MIN_AIRFLOW",
     "AirflowFailException",
     "AirflowSkipException",
     "BranchMixIn",
     "backoff_factor_from",
     "exponential_backoff_argument",
 ]
+
+
+#: The oldest Airflow graflow-airflow supports (``apache-airflow>=3.2`` in its pyproject).
+MIN_AIRFLOW = (3, 2)
+
+
+def _airflow_version() -> tuple[int, ...]:
+    import re
+
+    from airflow import __version__
+
+    return tuple(int(p) for p in re.findall(r"\d+", __version__.split("+")[0])[:3])
+
+
+#: The installed Airflow's version as numbers, e.g. ``(3, 3, 2)`` (``graflow doctor`` compares).
+AIRFLOW_VERSION = _airflow_version()
 
 
 # -- retry backoff (render.py) -------------------------------------------------------------------

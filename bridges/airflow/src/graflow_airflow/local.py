@@ -2,7 +2,7 @@
 
 ::
 
-    from graflow_core.spec import run_on
+    from graflow_core.spec.target_run import run_on
 
     run = run_on("airflow", build_etl, {"n": 20})
     run.result, run.channel, run.states  # from Airflow's XComs and task instances
@@ -24,16 +24,21 @@ Airflow runs against the configured ``AIRFLOW_HOME`` / ``sql_alchemy_conn`` (the
 ``airflow_env`` pytest fixture points them at a temporary home). The first run in a process
 initialises (migrates) the database when it is not, and warms up Airflow's in-process execution
 API with a one-task DAG (6 to 9 s, paid once per process, not counted in ``wall_seconds``;
-``details["setup_seconds"]`` says what it cost). The shared pieces — :func:`prepare_airflow`,
-:func:`serialize_dag`, :func:`read_run` — are also what ``graflow_airflow.testing`` uses.
+``details["setup_seconds"]`` says what it cost). A database that cannot be used raises
+:class:`AirflowSetupError`. Without ``GRAFLOW_SECRET_KEY``, a random key of this process signs
+the run's checkpoints and large step values (they never leave the process). The shared
+pieces — :func:`prepare_airflow`, :func:`serialize_dag`, :func:`read_run` — are also what
+``graflow_airflow.testing`` uses.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,15 +118,78 @@ _ready: set[str] = set()  # database URLs initialised (and checked) in this proc
 _warm: set[str] = set()  # database URLs the in-process execution API has served a run for
 
 
-def migration_heads(url: str | None = None) -> tuple[set[str], set[str]]:
-    """(revisions the database is at, revisions Airflow's code expects): equal when migrated."""
+def schema_heads() -> set[str]:
+    """The schema revisions this Airflow's migrations end at (a migrated database is there)."""
+    import airflow
+    from alembic.script import ScriptDirectory
+
+    migrations = os.path.join(os.path.dirname(airflow.__file__), "migrations")
+    return set(ScriptDirectory(migrations).get_heads())
+
+
+def migration_heads() -> tuple[set[str], set[str]]:
+    """(revisions the configured database is at, :func:`schema_heads`): equal when migrated."""
     from airflow import settings
-    from airflow.utils.db import _get_script_object
     from alembic.migration import MigrationContext
 
     with settings.get_engine().connect() as connection:
         found = set(MigrationContext.configure(connection).get_current_heads())
-    return found, set(_get_script_object().get_heads())
+    return found, schema_heads()
+
+
+#: Seconds to wait for a database server (Postgres, MySQL) to accept a TCP connection.
+CONNECT_TIMEOUT = 2.0
+_DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
+
+
+def database_problem(url: str, timeout: float = CONNECT_TIMEOUT) -> str | None:
+    """Why the database at ``url`` cannot be used by a local run, or ``None`` (cheap checks:
+    a SQLite file's directory exists and is writable; a server accepts a TCP connection)."""
+    import socket
+
+    path = sqlite_path(url)
+    if url.startswith("sqlite"):
+        if path is None:
+            return "is an in-memory SQLite database, which dag.test() cannot use"
+        if not path.parent.is_dir():
+            return f"is in the directory {path.parent}, which does not exist"
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            return f"cannot be written ({path} or its directory is not writable)"
+        return None
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if not host:
+        return None  # a Unix socket or a driver-specific form: left to the driver
+    scheme = parts.scheme.split("+", 1)[0]
+    port = port or next((p for name, p in _DEFAULT_PORTS.items() if scheme.startswith(name)), None)
+    if port is None:
+        return None
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        return f"does not accept connections at {host}:{port} ({exc.strerror or exc})"
+    return None
+
+
+def _airflow_settings() -> Any:
+    """``airflow.settings`` (importing Airflow); a configuration Airflow cannot start with (a
+    database driver missing ...) raises :class:`AirflowSetupError`."""
+    try:
+        from airflow import settings
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] == "airflow":
+            raise
+        url = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "(from airflow.cfg)")
+        raise _setup_error(url, f"needs a module that is missing: {exc}") from exc
+    except Exception as exc:
+        url = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "(from airflow.cfg)")
+        raise _setup_error(
+            url, f"stops Airflow from starting ({type(exc).__name__}: {exc})"
+        ) from exc
+    return settings
 
 
 def prepare_airflow(*, force: bool = False) -> float:
@@ -129,41 +197,33 @@ def prepare_airflow(*, force: bool = False) -> float:
 
     Once per process and database: points Airflow's ORM at the configured database when it was
     configured for another (the environment changed since ``import airflow``), checks that the
-    database can be reached (a SQLite file's directory must exist and be writable), creates the
-    DAGs folder when missing, and migrates the database (``airflow db migrate``, in process)
-    when it is not at Airflow's revision. ``force`` does it again even if done before.
+    database can be reached (:func:`database_problem`), creates the DAGs folder when missing,
+    and migrates the database (``airflow db migrate``, in process) when it is not at Airflow's
+    revision. ``force`` checks and migrates again even if done before.
 
     Raises:
         AirflowSetupError: the database cannot be reached or migrated.
     """
     started = time.perf_counter()
     with _lock:
-        from airflow import settings
-
+        settings = _airflow_settings()
         url = database_url()
+        done = url in _ready and not force
+        problem = None if done else database_problem(url)
+        if problem is not None:  # before Airflow's ORM is pointed at it
+            raise _setup_error(url, problem)
         if getattr(settings, "SQL_ALCHEMY_CONN", None) != url or settings.Session is None:
             settings.configure_vars()
             settings.reconfigure_orm()
-        if url in _ready and not force:
+        if done:
             return 0.0
-        path = sqlite_path(url)
-        if url.startswith("sqlite") and path is None:
-            raise _setup_error(url, "is an in-memory SQLite database, which dag.test() cannot use")
-        if path is not None:
-            folder = path.parent
-            if not folder.is_dir():
-                raise _setup_error(url, f"is in the directory {folder}, which does not exist")
-            if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-                raise _setup_error(url, f"cannot be written ({path} is not writable)")
-        _dags_folder().mkdir(parents=True, exist_ok=True)
         try:
-            found, expected = migration_heads(url)
+            _dags_folder().mkdir(parents=True, exist_ok=True)
+            found, expected = migration_heads()
             if found != expected:
                 from airflow.utils import db
 
                 db.initdb()
-        except AirflowSetupError:
-            raise
         except Exception as exc:
             raise _setup_error(url, f"cannot be used ({type(exc).__name__}: {exc})") from exc
         _ready.add(url)
@@ -399,6 +459,31 @@ def _lost(task_id: str, run: AirflowRunResult) -> GraflowRuntimeError:
     )
 
 
+_process_key: list[str] = []  # this process's own signing key, made on first need
+
+
+@contextlib.contextmanager
+def _signing_key() -> Iterator[bool]:
+    """Give the run a signing key when none is configured (yields whether it did).
+
+    Checkpoints of a hosted workflow and large step values are signed; a local run writes and
+    reads them in this process only, so without ``GRAFLOW_SECRET_KEY`` (and without the
+    insecure opt-out) a random key of this process is set for the run, then removed again.
+    """
+    from graflow_core import signing
+
+    if os.environ.get(signing.KEY_ENV) or signing.insecure_mode():
+        yield False
+        return
+    if not _process_key:
+        _process_key.append(secrets.token_hex(32))
+    os.environ[signing.KEY_ENV] = _process_key[0]
+    try:
+        yield True
+    finally:
+        os.environ.pop(signing.KEY_ENV, None)
+
+
 def run_workflow(
     workflow: Any,
     params: Mapping[str, Any] | None = None,
@@ -422,13 +507,14 @@ def run_workflow(
     Raises:
         AirflowSetupError: Airflow's metadata database cannot be reached or initialised.
     """
+    setup = prepare_airflow() + warm_up()  # before importing the rest of Airflow
+
     from graflow_airflow.dagfile import default_dag_id
     from graflow_airflow.render import to_airflow_dag
     from graflow_core.spec import build_spec
     from graflow_core.spec.target_run import STATES, TargetRun, resolve_workflow
     from graflow_core.steps import plan_steps
 
-    setup = prepare_airflow() + warm_up()
     started = time.perf_counter()
     wf = resolve_workflow(workflow)
     start_node = render_options.get("start_node")
@@ -439,7 +525,7 @@ def run_workflow(
     for op in dag.tasks:
         op.on_failure_callback = [failures]
     conf = dict(params or {})
-    with _lock:  # dag.test() runs one DAG run at a time in a process
+    with _lock, _signing_key() as ephemeral:  # dag.test(): one DAG run at a time in a process
         serialize_dag(dag)
         dag_run = dag.test(run_conf=conf)
         run = read_run(dag.dag_id, dag_run.run_id)
@@ -461,5 +547,6 @@ def run_workflow(
         "try_numbers": dict(run.try_numbers),
         "setup_seconds": setup,
         "hosted": plan.whole,
+        "ephemeral_signing_key": ephemeral,
     }
     return out
