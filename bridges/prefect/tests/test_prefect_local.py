@@ -4,6 +4,8 @@ graflow task that ran, read back through the API."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -126,3 +128,15 @@ def test_retries_exhausted_count_one_task_run(prefect_server) -> None:
 def test_parameter_that_is_not_an_identifier_is_refused(prefect_server) -> None:
     with pytest.raises(ConfigError, match="not a Python identifier"):
         run_on("prefect", get_example("linear").build, {"n": 1, "out.x": 2})
+
+
+def test_local_and_doctor_modules_import_neither_prefect_nor_pytest() -> None:
+    # run_on("prefect") is for users too: the run module must not need pytest (the fixtures'
+    # module) and, like the rest of the package, imports Prefect only when it runs.
+    code = (
+        "import sys, graflow_prefect.local, graflow_prefect.doctor\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'pytest'))\n"
+        "assert not heavy, heavy\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr

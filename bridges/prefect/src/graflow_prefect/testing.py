@@ -18,14 +18,14 @@ where graflow-prefect is installed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from graflow_prefect.local import TaskRunInfo, read_task_runs
 
 __all__ = [
     "FlowRunOutcome",
@@ -58,100 +58,12 @@ def prefect_environment(home: Path) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class TaskRunInfo:
-    """One Prefect task run as read back from the API.
-
-    ``upstream`` holds, per input name (``"wait_for"`` and ``"__parents__"`` included), the ids of
-    the task runs that input came from (Prefect's ``task_inputs``).
-    """
-
-    id: str
-    name: str
-    task_key: str
-    state_type: str
-    state_name: str
-    run_count: int
-    start_time: datetime | None
-    end_time: datetime | None
-    upstream: dict[str, list[str]] = field(default_factory=dict)
-    parameters: dict[str, list[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class FlowRunOutcome:
     """The result of :meth:`PrefectServer.run`: the flow's return value, run id and final state."""
 
     result: Any
     flow_run_id: str
     state: Any
-
-
-_TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-def _task_run_info(run: Any) -> TaskRunInfo:
-    upstream: dict[str, list[str]] = {}
-    parameters: dict[str, list[str]] = {}
-    for key, inputs in (run.task_inputs or {}).items():
-        for item in inputs:
-            kind = getattr(item, "input_type", None)
-            if kind == "task_run":
-                upstream.setdefault(key, []).append(str(item.id))
-            elif kind == "parameter":
-                parameters.setdefault(key, []).append(str(item.name))
-    state_type = run.state_type.value if run.state_type is not None else ""
-    return TaskRunInfo(
-        id=str(run.id),
-        name=run.name,
-        task_key=run.task_key,
-        state_type=state_type,
-        state_name=run.state_name or "",
-        run_count=run.run_count,
-        start_time=run.start_time,
-        end_time=run.end_time,
-        upstream=upstream,
-        parameters=parameters,
-    )
-
-
-def read_task_runs(
-    flow_run_id: Any, *, expected: int | None = None, timeout: float = 30.0
-) -> list[TaskRunInfo]:
-    """Read the task runs of a flow run through the real Prefect client, sorted by start time.
-
-    Prefect 3 records task-run states through its event pipeline, so they reach the API a little
-    after the flow returns: this polls until every task run is in a final state and at least
-    ``expected`` exist (without ``expected``: until two polls 0.1 s apart agree), or raises
-    :class:`TimeoutError`. Pass ``expected`` when you know the count: it is exact and faster.
-    """
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    deadline = time.monotonic() + timeout
-    flt = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-    runs: list[TaskRunInfo] = []
-    previous: list[tuple[str, str]] | None = None
-    with get_client(sync_client=True) as client:
-        while True:
-            raw = client.read_task_runs(flow_run_filter=flt, limit=200)
-            runs = [_task_run_info(r) for r in raw]
-            seen = sorted((r.id, r.state_type) for r in runs)
-            done = all(r.state_type in _TERMINAL for r in runs)
-            # Without `expected`: the same final picture twice in a row (events of task runs
-            # may still be on their way).
-            enough = seen == previous if expected is None else len(runs) >= expected
-            if done and enough:
-                break
-            previous = seen
-            if time.monotonic() > deadline:
-                states = {r.name: r.state_type for r in runs}
-                raise TimeoutError(
-                    f"task runs of flow run {flow_run_id} not final after {timeout} s "
-                    f"(expected {expected}, have {states})"
-                )
-            time.sleep(0.1 if expected is None else 0.05)
-    runs.sort(key=lambda r: (r.start_time is None, r.start_time or datetime.min, r.name))
-    return runs
 
 
 @dataclass
