@@ -3,6 +3,7 @@
 ::
 
     graflow run FILE[:OBJECT] [--start ID] [--param KEY=VALUE]... [--max-steps N] [--json]
+    graflow run FILE[:OBJECT] --on TARGET [--param KEY=VALUE]... [--json]
     graflow visualize FILE[:OBJECT] [--format ascii|mermaid]
     graflow resume CHECKPOINT [--path DIR]... [--json]
     graflow dead-letters list [DIR] [--json]
@@ -12,6 +13,7 @@
     graflow preflight FILE[:OBJECT] --target NAME [--start ID] [--json]
     graflow plugins [--json]
     graflow export FILE[:OBJECT] --to TARGET -o DIR [--start ID] [--name NAME] [--option K=V]...
+    graflow doctor [--target NAME ...] [--json] [--jobs N]
 
 FILE is imported as a module named after the file (not as ``__main__``, so an
 ``if __name__ == "__main__":`` block does not run), with its directory on ``sys.path``.
@@ -23,8 +25,8 @@ the Python traceback.  Exit codes: 0 success, 1 the workflow ran and failed, 2 u
 or bad input, 130 interrupted.  See ``docs/cli.md``.
 
 One module per command (``run``, ``visualize``, ``resume``, ``dead_letters``, and
-``inspect`` for spec, preflight and plugins, ``export``), each adding its subcommands with
-``add_parser(sub, common)``; ``loading`` finds the workflow in FILE[:OBJECT],
+``inspect`` for spec, preflight and plugins, ``export``, ``doctor``), each adding its
+subcommands with ``add_parser(sub, common)``; ``loading`` finds the workflow in FILE[:OBJECT],
 ``failures`` words a failed run as one line, ``output`` holds the exit codes, the
 error type and the output helpers.  Heavy modules are imported inside the commands.
 """
@@ -36,7 +38,7 @@ import os
 import sys
 import traceback
 
-from graflow_core.cli import dead_letters, export, inspect, resume, run, visualize
+from graflow_core.cli import dead_letters, doctor, export, inspect, resume, run, visualize
 from graflow_core.cli.output import (
     _EXIT_CODES_HELP,
     EXIT_FAILED,
@@ -79,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead_letters.add_parser(sub, common)
     inspect.add_parser(sub, common)
     export.add_parser(sub, common)
+    doctor.add_parser(sub, common)
     return parser
 
 

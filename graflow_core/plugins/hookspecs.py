@@ -14,6 +14,7 @@ Domains:
 * :class:`TaskTypeSpecs` — task types usable as ``@task(type="...")``.
 * :class:`CheckpointSpecs` — where checkpoints are stored; checkpoint written / resumed.
 * :class:`BridgeSpecs` — orchestrator targets and what they can express.
+* :class:`DiagnosticsSpecs` — what ``graflow doctor`` reports about a plugin's set-up.
 
 Lifecycle hooks of a parallel group's members are called from the member's branch, which may be
 a worker thread (the threading backend): implementations must be thread-safe.
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from graflow_core.core.context import ExecutionContext
     from graflow_core.core.task import Executable
     from graflow_core.core.task_types import TaskType
+    from graflow_core.diagnostics import Check
     from graflow_core.plugins.outcome import TaskOutcome
     from graflow_core.spec.targets import Bridge
 
@@ -167,6 +169,22 @@ class BridgeSpecs:
         raise NotImplementedError
 
 
+class DiagnosticsSpecs:
+    """``graflow doctor``: is a plugin's configuration usable here."""
+
+    @hookspec
+    def diagnose(self) -> list[Check]:
+        """Return :class:`~graflow_core.diagnostics.Check` findings about this plugin's set-up
+        (is its store writable, its server reachable, its mode sensible), each ``area`` named
+        after the plugin (``"mlflow"``), with a ``fix`` for anything not ``ok``.
+
+        Must be fast (well under a second or two), must not start servers and must not use the
+        network beyond a URL the user configured, with a short timeout. Each implementation is
+        called on its own: one that raises is shown as a ``fail`` check, the others still run.
+        """
+        raise NotImplementedError
+
+
 SPEC_CLASSES: tuple[type, ...] = (
     WorkflowLifecycleSpecs,
     TaskLifecycleSpecs,
@@ -174,4 +192,5 @@ SPEC_CLASSES: tuple[type, ...] = (
     TaskTypeSpecs,
     CheckpointSpecs,
     BridgeSpecs,
+    DiagnosticsSpecs,
 )

@@ -36,6 +36,8 @@ class GraflowPluginManager(pluggy.PluginManager):
             self.add_hookspecs(spec)
         self._global = False
         self._distributions: dict[str, tuple[str, str]] = {}
+        #: Entry-point plugins skipped while loading: name -> why (``graflow doctor`` shows it).
+        self.load_failures: dict[str, str] = {}
         for name in (*disabled, *disabled_from_env()):
             self.set_blocked(name)
 
@@ -123,11 +125,14 @@ class GraflowPluginManager(pluggy.PluginManager):
             try:
                 plugin = _load_entry_point(ep.value)
             except Exception as exc:
-                _warn(ep.name, origin, f"importing it failed: {type(exc).__name__}: {exc}")
+                reason = f"importing it failed: {type(exc).__name__}: {exc}"
+                self.load_failures[ep.name] = f"{origin}: {reason}"
+                _warn(ep.name, origin, reason)
                 continue
             try:
                 self.register(plugin, name=ep.name)
             except Exception as exc:
+                self.load_failures[ep.name] = f"{origin}: its hooks are invalid: {exc}"
                 _warn(ep.name, origin, f"its hooks are invalid: {exc}")
                 continue
             unknown = self._unknown_hooks(plugin)
@@ -175,6 +180,24 @@ class GraflowPluginManager(pluggy.PluginManager):
         found: list[Any] = []
         for result in self.hook.register_bridges():
             found.extend(result if isinstance(result, (list, tuple)) else [result])
+        return found
+
+    def collected_checks(self, areas: Iterable[str] | None = None) -> list[Any]:
+        """The :class:`~graflow_core.diagnostics.Check` results of every ``diagnose``
+        implementation, each called on its own (one that raises becomes a ``fail`` check named
+        after its plugin); only plugins named in ``areas`` when given; duplicates once."""
+        from graflow_core.diagnostics import call_diagnosis
+
+        wanted = None if areas is None else set(areas)
+        found: list[Any] = []
+        # pluggy calls the last registered first; show plugins in registration order.
+        for impl in reversed(self.hook.diagnose.get_hookimpls()):
+            name = impl.plugin_name
+            if wanted is not None and name not in wanted:
+                continue
+            distribution = self._distributions.get(name, (None,))[0]
+            checks = call_diagnosis(name, impl.function, distribution)
+            found.extend(c for c in checks if c not in found)
         return found
 
 

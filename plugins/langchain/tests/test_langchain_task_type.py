@@ -311,7 +311,7 @@ def test_entry_point_registers_the_type_and_no_run_hooks() -> None:
     plugin = manager.get_plugin("langchain")
     assert plugin is not None
     hooks = {caller.name for caller in manager.get_hookcallers(plugin) or []}
-    assert hooks == {"register_task_types"}
+    assert hooks == {"register_task_types", "diagnose"}  # no run hook
     assert isinstance(get_task_type("langchain"), LangChainTaskType)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from graflow_core.plugins import hookimpl
+from graflow_langchain.doctor import DoctorHooks
 
 
-class LangchainPlugin:
-    """pluggy plugin object of graflow-langchain."""
+class LangchainPlugin(DoctorHooks):
+    """pluggy plugin object of graflow-langchain (the task type; ``graflow doctor``'s checks)."""
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

@@ -38,6 +38,7 @@ from graflow_core.core.task import ParallelGroup
 from graflow_core.exceptions import ConfigError
 from graflow_core.plugins import hookimpl
 from graflow_metrics import logcontext
+from graflow_metrics.doctor import DoctorHooks
 from graflow_metrics.health import FailureWindow
 
 #: Histogram buckets (seconds) of task and workflow durations.
@@ -283,7 +284,7 @@ def metric_set(
         return found
 
 
-class MetricsPlugin:
+class MetricsPlugin(DoctorHooks):
     """Run hooks that record Prometheus metrics (and keep the JSON-log context).
 
     Use it for one run (``wf.execute(plugins=[MetricsPlugin(registry=r)])``) or process-wide

@@ -1,22 +1,26 @@
 """The ``graflow`` entry point of graflow-metrics.
 
-Installed is not enabled: the entry-point object implements no hook at all unless
-``GRAFLOW_METRICS=1`` is set when plugins are discovered (the first workflow run of the
-process); then it is a :class:`~graflow_metrics.exporter.MetricsPlugin` serving ``/metrics``
-and ``/health`` on ``GRAFLOW_METRICS_PORT`` (default 9464). Without the variable, use
+Installed is not enabled: the entry-point object implements no run hook (only ``graflow
+doctor``'s ``diagnose``) unless ``GRAFLOW_METRICS=1`` is set when plugins are discovered (the
+first workflow run of the process); then it is a
+:class:`~graflow_metrics.exporter.MetricsPlugin` serving ``/metrics`` and ``/health`` on
+``GRAFLOW_METRICS_PORT`` (default 9464). Without the variable, use
 ``graflow_metrics.enable()`` or ``wf.execute(plugins=[MetricsPlugin(...)])``.
 
-``plugin`` is computed on first access (PEP 562), so importing this module imports neither
-prometheus_client nor pluggy.
+``plugin`` is computed on first access (PEP 562), so importing this module does not import
+prometheus_client.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from graflow_metrics.doctor import DoctorHooks
 
-class InactiveMetricsPlugin:
-    """What the entry point registers when metrics are not enabled: no hooks, no cost."""
+
+class InactiveMetricsPlugin(DoctorHooks):
+    """What the entry point registers when metrics are not enabled: no run hooks, no cost (only
+    ``graflow doctor``'s ``diagnose``)."""
 
     def __repr__(self) -> str:
         return (

@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from graflow_core.plugins import env_flag, hookimpl
+from graflow_mlflow.doctor import DoctorHooks
 
 
-class MlflowPlugin:
-    """The entry-point plugin when tracking is not switched on: the ``mlflow`` task type only."""
+class MlflowPlugin(DoctorHooks):
+    """The entry-point plugin when tracking is not switched on: the ``mlflow`` task type (and
+    the ``diagnose`` hook of ``graflow doctor``) only."""
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

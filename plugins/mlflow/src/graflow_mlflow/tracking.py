@@ -60,6 +60,7 @@ from graflow_core.plugins.tracking import (
     workflow_run_id,
 )
 from graflow_mlflow import config
+from graflow_mlflow.doctor import DoctorHooks
 
 __all__ = [
     "EnvMlflowTracking",
@@ -476,8 +477,9 @@ class MlflowTracking(RunTracker):
         return experiment_id
 
 
-class EnvMlflowTracking(MlflowTracking):
-    """The entry-point plugin when ``GRAFLOW_MLFLOW=1``: tracking plus the ``mlflow`` task type."""
+class EnvMlflowTracking(DoctorHooks, MlflowTracking):
+    """The entry-point plugin when ``GRAFLOW_MLFLOW=1``: tracking plus the ``mlflow`` task type
+    (and ``graflow doctor``'s ``diagnose`` hook)."""
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from graflow_core.plugins import env_flag, hookimpl
+from graflow_wandb.doctor import DoctorHooks
 
 
-class WandbPlugin:
-    """The entry-point plugin when tracking is not switched on: the ``wandb`` task type only."""
+class WandbPlugin(DoctorHooks):
+    """The entry-point plugin when tracking is not switched on: the ``wandb`` task type (and
+    the ``diagnose`` hook of ``graflow doctor``) only."""
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

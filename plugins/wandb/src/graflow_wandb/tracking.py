@@ -58,6 +58,7 @@ from graflow_core.plugins.tracking import (
     task_key,
     workflow_run_id,
 )
+from graflow_wandb.doctor import DoctorHooks
 
 __all__ = [
     "EnvWandbTracking",
@@ -299,8 +300,9 @@ class WandbTracking(RunTracker):
         return self.project or workflow_name or "graflow"
 
 
-class EnvWandbTracking(WandbTracking):
-    """The entry-point plugin when ``GRAFLOW_WANDB=1``: tracking plus the ``wandb`` task type."""
+class EnvWandbTracking(DoctorHooks, WandbTracking):
+    """The entry-point plugin when ``GRAFLOW_WANDB=1``: tracking plus the ``wandb`` task type
+    (and ``graflow doctor``'s ``diagnose`` hook)."""
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

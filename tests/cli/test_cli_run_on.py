@@ -1,0 +1,83 @@
+"""``graflow run FILE --on TARGET``: the real command, on the engine and on Dagster."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from cli_runner import assert_one_error_line as assert_error
+from cli_runner import run_graflow as graflow
+
+FLOW = """\
+from graflow_core.core.decorators import task
+from graflow_core.core.workflow import workflow
+
+with workflow("small") as wf:
+    @task
+    def first(n: int = 2) -> int:
+        return n * 10
+
+    @task
+    def second(first: int) -> int:
+        if first > 100:
+            raise ValueError(f"too big: {first}")
+        return first + 1
+
+    first >> second
+"""
+
+
+@pytest.fixture
+def flow(tmp_path: Path) -> Path:
+    (tmp_path / "small.py").write_text(textwrap.dedent(FLOW))
+    return tmp_path
+
+
+def test_on_graflow_prints_a_summary_then_the_result(flow: Path) -> None:
+    proc = graflow(flow, "run", "small.py", "--on", "graflow", "--param", "n=3")
+    assert proc.returncode == 0, proc.stderr
+    summary, result = proc.stdout.splitlines()[-2:]
+    assert result == "31"
+    assert summary.startswith("ran on graflow: 2 native tasks (2 success) in ")
+    assert ", run id " in summary
+
+
+def test_on_dagster_runs_each_task_as_an_op(flow: Path) -> None:
+    proc = graflow(flow, "run", "small.py", "--on", "dagster", "--param", "n=4", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["target"] == "dagster" and data["status"] == "succeeded"
+    assert data["result"] == 41
+    assert data["results"] == {"first": 40, "second": 41}
+    assert data["native_tasks"] == 2
+    assert set(data["states"].values()) == {"success"} and len(data["states"]) == 2
+    assert data["run_id"] and data["wall_seconds"] > 0
+
+
+def test_a_failure_on_dagster_is_one_error_line_naming_the_task(flow: Path) -> None:
+    proc = graflow(flow, "run", "small.py", "--on", "dagster", "--param", "n=20")
+    assert proc.returncode == 1
+    summary = proc.stdout.splitlines()[-1]
+    assert summary.startswith("ran on dagster: ") and "1 failed" in summary
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("graflow: error:")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr
+    assert "'second'" in errors[0] and "too big: 200" in errors[0]
+    assert errors[0].endswith("(on dagster)")
+
+
+def test_unknown_and_uninstalled_targets(flow: Path) -> None:
+    assert_error(
+        graflow(flow, "run", "small.py", "--on", "nope"), 2, "--on nope:", "Unknown target 'nope'"
+    )
+    # A known target whose bridge is not installed (here: disabled) names the pip extra.
+    proc = graflow(
+        flow, "run", "small.py", "--on", "prefect", env={"GRAFLOW_DISABLE_PLUGINS": "prefect"}
+    )
+    assert_error(proc, 2, "pip install graflow-prefect", "graflow-core[prefect]")
+    assert_error(
+        graflow(flow, "run", "small.py", "--on", "dagster", "--start", "second"),
+        2,
+        "--start and --max-steps work with the graflow engine only",
+    )
