@@ -446,10 +446,12 @@ def _error(run: AirflowRunResult, dag: Any, plan: Any, failures: _Failures) -> B
         out.states[step_id] = state
         if state == "failed":
             out.errors[step_id] = error or _lost(task_id, run)
-    return out.error or next(
-        (_lost(t, run) for t, s in run.task_states.items() if s == "failed"),
-        GraflowRuntimeError(f"Airflow DAG run {run.dag_id}/{run.run_id} ended {run.state}"),
-    )
+    failed = [t for t, s in run.task_states.items() if s == "failed"]
+    if out.error is not None or not failed:
+        return out.error or GraflowRuntimeError(
+            f"Airflow DAG run {run.dag_id}/{run.run_id} ended {run.state}"
+        )
+    return failures.errors.get(failed[0]) or _lost(failed[0], run)
 
 
 def _lost(task_id: str, run: AirflowRunResult) -> GraflowRuntimeError:
@@ -509,18 +511,14 @@ def run_workflow(
     """
     setup = prepare_airflow() + warm_up()  # before importing the rest of Airflow
 
-    from graflow_airflow.dagfile import default_dag_id
     from graflow_airflow.render import to_airflow_dag
-    from graflow_core.spec import build_spec
     from graflow_core.spec.target_run import STATES, TargetRun, resolve_workflow
     from graflow_core.steps import plan_steps
 
     started = time.perf_counter()
-    wf = resolve_workflow(workflow)
-    start_node = render_options.get("start_node")
-    spec = build_spec(wf, start_node=start_node)
-    plan = plan_steps(spec, start_node=start_node)
-    dag = to_airflow_dag(wf, dag_id=dag_id or default_dag_id(spec.name), **render_options)
+    dag = to_airflow_dag(resolve_workflow(workflow), dag_id=dag_id, **render_options)
+    first: Any = dag.tasks[0]  # every rendered operator carries the spec
+    plan = plan_steps(first.graflow_spec, start_node=render_options.get("start_node"))
     failures = _Failures()
     for op in dag.tasks:
         op.on_failure_callback = [failures]
