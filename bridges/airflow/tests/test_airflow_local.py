@@ -108,3 +108,49 @@ def test_two_workflows_of_one_name_run_one_after_the_other(airflow_env):
     run = run_on("airflow", second, {})
     assert run.result == 1
     assert set(run.states) == {"one"}
+
+
+_FRESH_PROCESS = """
+import json, sys
+from graflow_core.spec.target_run import run_on
+from graflow_core.testing.catalog import get_example
+
+out = {}
+for name in ("linear", "terminate"):  # terminate: hosted in a GraflowOperator (signs checkpoints)
+    example = get_example(name)
+    run = run_on("airflow", example.build, example.run_params())
+    details = run.details
+    out[name] = [run.ok, run.result, details["setup_seconds"] > 0, details["ephemeral_signing_key"]]
+json.dump(out, sys.stderr)
+sys.stderr.write("\\n")
+"""
+
+
+@pytest.mark.slow
+def test_a_fresh_process_and_home_without_the_fixture(tmp_path):
+    """No fixture, no database, no signing key: the first run migrates the database of the
+    configured AIRFLOW_HOME and warms up; the key is the process's own."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GRAFLOW_SECRET"))}
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__LOAD_EXAMPLES="False")
+    proc = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert out == {
+        "linear": [True, "42 items", True, True],
+        "terminate": [True, "stopped at 2", False, True],
+    }
+    assert (home / "airflow.db").is_file()
+    assert (home / "dags").is_dir()
