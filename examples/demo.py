@@ -193,10 +193,17 @@ class EngineRun:
             again = "" if event.get("final") else ", retrying"
             self.status = f"{task} failed ({event['error']}){again}"
 
+    def last_log_line(self) -> str:
+        """The last line the engine's process logged (its error, when it failed)."""
+        with contextlib.suppress(OSError):
+            lines = self.log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+            return next((line.strip()[:200] for line in reversed(lines) if line.strip()), "")
+        return ""
+
     def line(self) -> str:
         running = self.started and not self.ended
         clock = f"{time.perf_counter() - self.started:5.1f} s" if running else " " * 7
-        return f"  {LABELS[self.target]:<8} {clock}  {self.status}"
+        return f"  {LABELS.get(self.target, self.target):<8} {clock}  {self.status}"
 
 
 class Display:
@@ -212,8 +219,9 @@ class Display:
         if self.tty:
             if self._drawn:
                 sys.stdout.write(f"\x1b[{len(self.runs)}F")  # back to the first status line
+            width = shutil.get_terminal_size().columns - 1  # a wrapped line would break the redraw
             for run in self.runs:
-                sys.stdout.write("\x1b[2K" + run.line() + "\n")
+                sys.stdout.write("\x1b[2K" + run.line()[:width] + "\n")
             self._drawn = True
         else:
             for run in self.runs:
@@ -277,7 +285,7 @@ def differences(outcome: dict[str, Any], native: dict[str, Any]) -> list[str]:
 def _summary(result: Any) -> str:
     if not isinstance(result, dict):
         return repr(result)[:34]
-    return f"{result['orders']} orders, ${result['revenue_usd']:,.2f}, top {result['top_region']}"
+    return f"{result['orders']} orders, ${result['revenue_usd']:,.2f}"
 
 
 def _mark(ok: bool) -> str:
@@ -287,41 +295,53 @@ def _mark(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
+LEGEND = """
+  same: result and final channel ({keys} keys) identical to the native run's
+  tasks: tasks the engine ran (the parallel group is one too, except on Prefect);
+         graflow: graflow tasks among them
+  retries: to_usd's retries as its attempt counter / its MLflow run saw them
+  checkpoint: ctx.checkpoint() wrote a file, or each task's stored output is the checkpoint
+  set-up: process start, imports, databases, Prefect's server, a warm-up run (all at once)
+  run: the workflow run itself (TargetRun.wall_seconds; one engine at a time)
+"""
+
+
 def print_table(runs: list[EngineRun], outcomes: dict[str, dict[str, Any] | None]) -> bool:
     """The side-by-side table; True when every engine ran and agrees with the native run."""
     native = outcomes.get("graflow")
     header = (
-        "engine", "result", "same as native", "orchestrator tasks", "graflow tasks",
-        "retries", "checkpoint", "set-up", "run", "MLflow run",
+        "engine", "result", "same", "tasks", "graflow", "retries", "checkpoint", "set-up", "run",
+        "MLflow run",
     )  # fmt: skip
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
     all_same = native is not None and native["ok"]
     for run in runs:
+        label = LABELS.get(run.target, run.target)
         out = outcomes.get(run.target)
         if out is None:
-            rows.append((LABELS[run.target], "no outcome", _mark(False), *["-"] * 7))
-            notes.append(f"{LABELS[run.target]}: no outcome, see {run.log_file}")
+            rows.append((label, "no outcome", _mark(False), *["-"] * 7))
+            notes.append(f"{label}: {run.last_log_line()} (log: {_rel(run.log_file)})")
             all_same = False
             continue
         diff = differences(out, native) if native is not None else ["no native run"]
         all_same = all_same and not diff
         if diff:
-            notes.append(f"{LABELS[run.target]} differs from native: {', '.join(diff)}")
+            notes.append(f"{label} differs from native: {', '.join(diff)}")
         results = {k[: -len(".__result__")] for k in out["channel"] if k.endswith(".__result__")}
         attempts = out["mlflow_attempts"].get("to_usd")
         rows.append(
             (
-                LABELS[run.target],
+                label,
                 _summary(out["result"]) if out["ok"] else "FAILED",
                 _mark(not diff),
                 str(out["native_tasks"]),
                 str(len(results & set(etl.TASKS))),
-                f"{out['retries']}" + ("" if attempts is None else f" (MLflow: {attempts - 1})"),
-                "file" if out["checkpoint_file"] else "task outputs",
+                f"{out['retries']} / {'-' if attempts is None else attempts - 1}",
+                "file" if out["checkpoint_file"] else "outputs",
                 f"{out['setup_seconds']:.1f} s",
                 f"{out['wall_seconds']:.2f} s",
-                (out["mlflow_run_id"] or "-")[:12],
+                (out["mlflow_run_id"] or "-")[:8],
             )
         )
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
@@ -351,6 +371,9 @@ def _quiet_call(main: Any, argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+HEAD_LINES = 24
+
+
 def export_dag(scratch: Path) -> Path | None:
     """``graflow export examples/flagship/etl.py:build --to airflow -o DIR``; the DAG file."""
     from graflow_core.cli import main
@@ -366,12 +389,11 @@ def export_dag(scratch: Path) -> Path | None:
         return None
     dag_file = files[0]
     lines = dag_file.read_text(encoding="utf-8").splitlines()
-    print(f"\n{_rel(dag_file)} ({len(lines)} lines), first lines:")
-    for line in lines[:8]:
+    print(f"\n{_rel(dag_file)} ({len(lines)} lines):")
+    for line in lines[:HEAD_LINES]:
         print(f"  | {line}")
-    print("  | ...")
-    for line in lines[-3:]:
-        print(f"  | {line}")
+    if len(lines) > HEAD_LINES:
+        print("  | ...")
     return dag_file
 
 
@@ -417,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = _fresh(Path(args.scratch))
     started = time.perf_counter()
 
-    _section(f"1. The flagship ETL workflow on {len(engines)} engines")
+    _section(f"1. The flagship ETL workflow on {', '.join(LABELS.get(e, e) for e in engines)}")
     print(f"  {' >> '.join(['extract', 'clean', '(to_usd | customer_segment | geo_region)'])}")
     print("     >> join_enriched (checkpoint) >> aggregate >> publish     [flagship/etl.py]")
     print(f"  scratch: {_rel(scratch)}  (Airflow/Prefect homes, SQLite databases, logs)\n")
@@ -427,13 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     _section("2. Side by side")
     same = print_table(runs, outcomes)
     native = outcomes.get("graflow")
+    keys = len(native["channel"]) if native is not None else 0
+    print(LEGEND.format(keys=keys))
     if native is not None and native["ok"]:
-        print(f"\n  result: {native['result']}")
-        print(f"  final channel: {len(native['channel'])} keys; compared key by key with native")
-    print(
-        "  set-up = process start, imports, database/server start, warm-up; "
-        "run = the workflow run itself"
-    )
+        print(f"  result: {native['result']}")
     print(f"  MLflow: mlflow ui --backend-store-uri sqlite:///{_rel(scratch / 'mlflow.db')}")
 
     _section("3. The Airflow DAG file")
