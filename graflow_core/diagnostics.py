@@ -64,7 +64,9 @@ class Check:
         }
 
 
-#: The extras of graflow-core that add an integration, and the distribution each pulls in.
+#: The extras of graflow-core that add an integration, and the distribution each pulls in (the
+#: bridges as in ``graflow_core.spec.targets.KNOWN_DISTRIBUTIONS``, not imported: plugins'
+#: entry points import this module, and the spec package is not cheap).
 INTEGRATIONS: dict[str, str] = {
     "airflow": "graflow-airflow",
     "prefect": "graflow-prefect",
@@ -114,6 +116,17 @@ def writable_problem(path: str | os.PathLike[str]) -> str | None:
     os.close(fd)
     os.unlink(name)
     return None
+
+
+def writable_check(
+    area: str, name: str, path: str | os.PathLike[str], fix: str, *, consequence: str = ""
+) -> Check:
+    """``ok`` when files can be created in directory ``path`` (see :func:`writable_problem`),
+    else ``fail`` with ``fix``; ``consequence`` is added to the problem in brackets."""
+    problem = writable_problem(path)
+    if problem is None:
+        return Check(area, name, "ok", f"{path} writable")
+    return Check(area, name, "fail", problem + (f" ({consequence})" if consequence else ""), fix)
 
 
 def port_problem(port: int, host: str = "127.0.0.1") -> str | None:
@@ -238,15 +251,10 @@ def _signing_check() -> Check:
 
 
 def _checkpoint_dir_check() -> Check:
-    directory = Path.cwd() / DEFAULT_CHECKPOINT_DIR
-    problem = writable_problem(directory)
-    if problem is None:
-        return Check(_CORE, "checkpoint dir", "ok", f"{directory} writable")
-    return Check(
+    return writable_check(
         _CORE,
         "checkpoint dir",
-        "fail",
-        problem,
+        Path.cwd() / DEFAULT_CHECKPOINT_DIR,
         "run from a writable directory, or give checkpoints a path: ctx.checkpoint(path=...)",
     )
 
@@ -540,5 +548,6 @@ __all__ = [
     "summary",
     "url_problem",
     "version_of",
+    "writable_check",
     "writable_problem",
 ]

@@ -242,6 +242,9 @@ def test_plugins_that_failed_to_load_are_core_failures() -> None:
 def test_an_integration_not_installed_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from graflow_core.spec.targets import KNOWN_DISTRIBUTIONS
+
+    assert KNOWN_DISTRIBUTIONS.items() <= INTEGRATIONS.items()  # the bridges are integrations
     monkeypatch.setitem(INTEGRATIONS, "ghost", "graflow-ghost-not-installed")
     assert integration_checks(["ghost"]) == [
         Check(

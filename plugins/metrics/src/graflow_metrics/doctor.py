@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from graflow_core.diagnostics import Check, port_problem, url_problem, writable_problem
+from graflow_core.diagnostics import Check, port_problem, url_problem, writable_check
 from graflow_core.plugins import env_flag, hookimpl
 
 AREA = "metrics"
@@ -54,16 +54,13 @@ def diagnose() -> list[Check]:
         )
     directory = os.environ.get(ENV_CHECKPOINT_DIR, "").strip()
     if directory:
-        problem = writable_problem(directory)
         checks.append(
-            Check(AREA, "checkpoint dir", "ok", f"{directory} writable")
-            if problem is None
-            else Check(
+            writable_check(
                 AREA,
                 "checkpoint dir",
-                "fail",
-                problem + " (/health reports unhealthy)",
+                directory,
                 f"point {ENV_CHECKPOINT_DIR} at a writable directory",
+                consequence="/health reports unhealthy",
             )
         )
     return checks

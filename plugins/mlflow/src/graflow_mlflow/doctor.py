@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from graflow_core.diagnostics import Check, url_problem, writable_problem
+from graflow_core.diagnostics import Check, url_problem, writable_check, writable_problem
 from graflow_core.plugins import env_flag, hookimpl
 from graflow_mlflow import config
 
@@ -28,16 +28,11 @@ def diagnose() -> list[Check]:
     checks = [_enabled_check(), _store_check(config.default_tracking_uri())]
     artifacts = os.environ.get(config.ARTIFACT_LOCATION_ENV, "").strip()
     if artifacts and "://" not in artifacts.removeprefix("file://"):
-        path = artifacts.removeprefix("file://")
-        problem = writable_problem(path)
         checks.append(
-            Check(AREA, "artifact location", "ok", f"{path} writable")
-            if problem is None
-            else Check(
+            writable_check(
                 AREA,
                 "artifact location",
-                "fail",
-                problem,
+                artifacts.removeprefix("file://"),
                 f"point {config.ARTIFACT_LOCATION_ENV} at a writable directory",
             )
         )

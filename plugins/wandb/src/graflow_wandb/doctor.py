@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-from graflow_core.diagnostics import Check, writable_problem
+from graflow_core.diagnostics import Check, writable_check
 from graflow_core.plugins import env_flag, hookimpl
 
 AREA = "wandb"
@@ -31,12 +31,7 @@ def diagnose() -> list[Check]:
             f"set {ENABLE_ENV}=1 to track every workflow run of a process",
         )
     ]
-    problem = writable_problem(base)
-    checks.append(
-        Check(AREA, "dir", "ok", f"{base} writable (W&B writes {base / 'wandb'})")
-        if problem is None
-        else Check(AREA, "dir", "fail", problem, "set WANDB_DIR to a writable directory")
-    )
+    checks.append(writable_check(AREA, "dir", base, "set WANDB_DIR to a writable directory"))
     checks.append(_mode_check(_mode(base), enabled))
     return checks
 
