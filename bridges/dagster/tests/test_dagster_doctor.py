@@ -107,9 +107,9 @@ def test_unwritable_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     finally:
         (tmp_path / "read_only").chmod(0o700)
 
-    assert "not writable" in problems["DAGSTER_HOME"].detail
+    assert f"cannot write in {path}" in problems["DAGSTER_HOME"].detail
     assert "writable" in problems["DAGSTER_HOME"].fix
-    assert "not writable" in problems["storage"].detail
+    assert f"cannot write in {path}" in problems["storage"].detail
 
 
 @pytest.mark.parametrize(
@@ -170,7 +170,7 @@ def test_sqlite_storage_problems(home: Path) -> None:
     problems = failed(diagnose())
 
     assert set(problems) == {"storage"}
-    assert f"{base / 'history'} is a file" in problems["storage"].detail
+    assert f"{base / 'history'} is not a directory" in problems["storage"].detail
     assert "schedules.db cannot be read" in problems["storage"].detail
     assert problems["storage"].fix
 

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from graflow_core.diagnostics import Check
+from graflow_core.diagnostics import Check, install_fix, version_of, writable_problem
 
 AREA = "dagster"
 #: Seconds to wait for a configured database server (Postgres/MySQL) to accept a connection.
@@ -59,17 +57,9 @@ def diagnose() -> list[Check]:
 
 
 def _installed(checks: list[Check]) -> bool:
-    try:
-        version = metadata.version("dagster")
-    except metadata.PackageNotFoundError:
-        checks.append(
-            _check(
-                "installed",
-                "fail",
-                "Dagster is not installed",
-                "pip install 'graflow-dagster' (it brings dagster>=1.13)",
-            )
-        )
+    version = version_of("dagster")
+    if version is None:
+        checks.append(_check("installed", "fail", "Dagster is not installed", install_fix(AREA)))
         return False
     try:
         from graflow_dagster._compat import DAGSTER_VERSION, MIN_DAGSTER
@@ -122,13 +112,13 @@ def _home(checks: list[Check]) -> Path | None:
     elif not home.is_dir():
         problem, fix = "is not a directory", "point DAGSTER_HOME to a directory"
     else:
-        denied = _not_writable(home)
+        denied = writable_problem(home)
         if denied:
             checks.append(
                 _check(
                     name,
                     "fail",
-                    f"{home} is not writable ({denied}); Dagster keeps its runs there",
+                    f"{denied}; Dagster keeps its runs in DAGSTER_HOME",
                     f"make {home} writable for this user, or point DAGSTER_HOME to a writable "
                     "directory",
                 )
@@ -250,23 +240,6 @@ def _storage_kind(config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     return "sqlite", {}
 
 
-def _not_writable(directory: Path) -> str:
-    """Why a file cannot be created in ``directory`` ("" when it can)."""
-    try:
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".graflow-doctor-"):
-            pass
-    except OSError as exc:
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
-    return ""
-
-
-def _existing(path: Path) -> Path:
-    """``path`` or its nearest existing parent (where a missing directory gets created)."""
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
 def _sqlite_files(base: Path) -> Iterator[Path]:
     for rel in ("history/runs.db", "schedules/schedules.db"):
         if (base / rel).is_file():
@@ -274,14 +247,8 @@ def _sqlite_files(base: Path) -> Iterator[Path]:
 
 
 def _sqlite_check(base: Path) -> Check:
-    problems: list[str] = []
-    for target in dict.fromkeys(_existing(base / s) for s in ("history", "schedules", "storage")):
-        if not target.is_dir():
-            problems.append(f"{target} is a file, not a directory")
-            continue
-        denied = _not_writable(target)
-        if denied:
-            problems.append(f"{target} is not writable ({denied})")
+    found = (writable_problem(base / sub) for sub in ("history", "schedules", "storage"))
+    problems = list(dict.fromkeys(p for p in found if p))
     files = list(_sqlite_files(base))
     for db in files:
         try:
