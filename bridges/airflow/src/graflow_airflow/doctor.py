@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from graflow_core.diagnostics import Check, install_fix, version_of, writable_problem
+from graflow_core.diagnostics import Check, install_fix, writable_problem
 
 AREA = "airflow"
 _DB_FIX = (
@@ -41,8 +41,8 @@ def _check(name: str, status: str, detail: str, fix: str = "") -> Check:
 
 def diagnose() -> list[Check]:
     """Whether Airflow is installed and whether graflow can run workflows on it here."""
-    checks = [_home()]
-    if not _installed(checks):
+    checks = [_home(), _installed()]  # the home first: importing Airflow writes into it
+    if checks[-1].failed:
         return checks
     try:
         from graflow_airflow.local import database_url
@@ -51,7 +51,8 @@ def diagnose() -> list[Check]:
     except Exception as exc:
         checks.append(_check("metadata database", "fail", f"cannot read the setting: {exc}"))
         return checks
-    if _database(checks, url):
+    checks.append(_database(url))
+    if not checks[-1].failed:
         checks.append(_schema(url))
     checks.append(_dags_folder())
     checks.append(_provider())
@@ -75,51 +76,41 @@ def _home() -> Check:
     return _check("AIRFLOW_HOME", "ok", f"{where}, writable")
 
 
-def _installed(checks: list[Check]) -> bool:
-    version = version_of("apache-airflow")
-    if version is None:
-        checks.append(_check("installed", "fail", "Airflow is not installed", install_fix(AREA)))
-        return False
+def _installed() -> Check:
+    """Airflow imports and is at least the oldest supported version. (Whether the distribution
+    is installed at all, and its version against graflow's requirement, the core reports.)"""
     try:
+        from airflow import __version__
+
         from graflow_airflow._compat import AIRFLOW_VERSION, MIN_AIRFLOW
     except Exception as exc:
-        checks.append(
-            _check(
-                "installed",
-                "fail",
-                f"apache-airflow {version} is installed but does not import: "
-                f"{type(exc).__name__}: {' '.join(str(exc).split())}",
-                "fix what the error names (AIRFLOW_HOME, airflow.cfg, a database driver), or "
-                "reinstall: pip install --force-reinstall 'apache-airflow>=3.2'",
-            )
+        return _check(
+            "installed",
+            "fail",
+            f"import airflow fails: {type(exc).__name__}: {' '.join(str(exc).split())}",
+            f"{install_fix(AREA)}; if it is installed, fix what the error names (AIRFLOW_HOME, "
+            "airflow.cfg, a database driver)",
         )
-        return False
     floor = ".".join(map(str, MIN_AIRFLOW))
     if AIRFLOW_VERSION < MIN_AIRFLOW:
-        checks.append(
-            _check(
-                "installed",
-                "fail",
-                f"apache-airflow {version} is older than the oldest supported ({floor})",
-                f"pip install -U 'apache-airflow>={floor}'",
-            )
+        return _check(
+            "installed",
+            "fail",
+            f"apache-airflow {__version__} is older than the oldest supported ({floor})",
+            f"pip install -U 'apache-airflow>={floor}'",
         )
-        return False
-    checks.append(_check("installed", "ok", f"apache-airflow {version} (supported: >= {floor})"))
-    return True
+    return _check("installed", "ok", f"apache-airflow {__version__} (supported: >= {floor})")
 
 
-def _database(checks: list[Check], url: str) -> bool:
-    """The database setting and whether it can be reached; True when it can."""
+def _database(url: str) -> Check:
+    """The database setting (password redacted) and whether it can be reached."""
     from graflow_airflow.local import database_problem, redact_url
 
     shown = redact_url(url)
     problem = database_problem(url)
     if problem is not None:
-        checks.append(_check("metadata database", "fail", f"{shown} {problem}", _DB_FIX))
-        return False
-    checks.append(_check("metadata database", "ok", f"{shown} reachable"))
-    return True
+        return _check("metadata database", "fail", f"{shown} {problem}", _DB_FIX)
+    return _check("metadata database", "ok", f"{shown} reachable")
 
 
 def _schema(url: str) -> Check:
