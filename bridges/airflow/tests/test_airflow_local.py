@@ -77,13 +77,19 @@ def echo_params(n: int, unit: str = "none") -> str:
     return f"{n} {unit}"
 
 
+@task(inject_context=True)
+def run_identity(ctx: Any, echo: str) -> list[str]:
+    return [echo, ctx.execution_context.workflow_run_id]
+
+
 def test_repeated_runs_get_their_own_run_ids_and_conf(airflow_env):
-    """One run's conf does not leak into the next (dag.test keeps conf in task params)."""
+    """One run's conf does not leak into the next (dag.test keeps conf in task params); the
+    run id is the workflow_run_id the steps saw."""
     with workflow("local_echo") as wf:
-        echo_params(task_id="echo")
+        echo_params(task_id="echo") >> run_identity
     first = run_on("airflow", wf, {"n": 1, "unit": "boxes"})
     second = run_on("airflow", wf, {"n": 2})
-    assert (first.result, second.result) == ("1 boxes", "2 none")
+    assert (first.result, second.result) == (["1 boxes", first.run_id], ["2 none", second.run_id])
     assert first.run_id != second.run_id
     assert second.wall_seconds < 30
     assert second.details["setup_seconds"] == 0.0
