@@ -302,7 +302,7 @@ LEGEND = """
   retries: to_usd's retries as its attempt counter / its MLflow run saw them
   checkpoint: ctx.checkpoint() wrote a file, or each task's stored output is the checkpoint
   set-up: process start, imports, databases, Prefect's server, a warm-up run (all at once)
-  run: the workflow run itself (TargetRun.wall_seconds; one engine at a time)
+  run: the workflow run itself, MLflow tracking included (one engine at a time)
 """
 
 
@@ -420,10 +420,17 @@ def migrate_flow(scratch: Path) -> Path | None:
 # -- main --------------------------------------------------------------------------------------
 
 
+MARKER = ".graflow-demo"
+
+
 def _fresh(scratch: Path) -> Path:
-    if scratch.exists():
+    """``scratch``, emptied: only a directory the demo made itself (or an empty one) is deleted."""
+    if scratch.exists() and any(scratch.iterdir()):
+        if not (scratch / MARKER).exists():
+            sys.exit(f"demo: {scratch} exists and was not made by the demo; give another --scratch")
         shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / MARKER).touch()
     (scratch / ".gitignore").write_text("*\n", encoding="utf-8")  # never committed by accident
     return scratch.resolve()
 
