@@ -28,11 +28,22 @@ from graflow_core.testing.catalog import (
 def _comparable(results: dict[str, Any]) -> dict[str, Any]:
     """Task results with exceptions compared by type and message, iteration ids without their
     random suffix (``countdown_cycle_1_7a28b9b2`` -> ``countdown_cycle_1``)."""
-    out = {}
-    for key, value in results.items():
-        key = key.rsplit("_", 1)[0] if "_cycle_" in key else key
-        out[key] = (type(value), str(value)) if isinstance(value, BaseException) else value
-    return out
+    return {
+        _base(key): (type(value), str(value)) if isinstance(value, BaseException) else value
+        for key, value in results.items()
+    }
+
+
+#: Prefect task runs of some examples: every graflow task execution, groups not counted.
+NATIVE_TASKS = {
+    "linear": 3,
+    "parallel_strict": 5,  # prepare, p1-p3, collect
+    "best_effort": 5,  # the failed member included
+    "retry": 2,  # flaky_fetch's two attempts are one task run
+    "next_task": 3,  # the task added at run time included
+    "next_iteration": 4,  # three iterations of countdown, after_loop
+    "failing": 2,  # never_runs has no task run
+}
 
 
 class _NativeTasks:
@@ -84,6 +95,8 @@ def test_run_on_prefect_equals_native(example, prefect_server, tmp_path) -> None
     assert {_base(n): s for n, s in run.states.items()} == tasks.states
     # every execution is a task run: a task that a cycle runs three times has three
     assert run.native_tasks == len(run.details["task_runs"]) >= len(run.states)
+    if example.name in NATIVE_TASKS:
+        assert run.native_tasks == NATIVE_TASKS[example.name]
     if example.name == "retry":
         (flaky,) = [r for r in run.details["task_runs"] if r["name"] == "flaky_fetch"]
         assert flaky["run_count"] == 2  # Prefect ran the retry
@@ -107,11 +120,25 @@ def test_failing_run_error_is_the_engines(prefect_server, tmp_path) -> None:
         run.raise_for_error()
 
 
+class _RunIds:
+    """Run plugin: the workflow_run_id of each run's context."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    @hookimpl
+    def workflow_start(self, context: Any, workflow_name: str) -> None:
+        self.ids.append(context.workflow_run_id)
+
+
 def test_repeated_runs_are_separate_flow_runs(prefect_server) -> None:
     example = get_example("linear")
-    runs = [run_on("prefect", example.reference, {"n": n}) for n in (1, 2)]
+    seen = _RunIds()
+    runs = [run_on("prefect", example.reference, {"n": n}, plugins=[seen]) for n in (1, 2)]
     assert [r.result for r in runs] == ["4 items", "6 items"]
     assert runs[0].run_id != runs[1].run_id
+    assert seen.ids == [r.run_id for r in runs]  # the flow run id is the engine's run id
+    assert prefect_server.flow_run(runs[0].run_id).state.is_completed()
     assert all(r.native_tasks == 3 for r in runs)
     assert all(r.details["api_url"] == prefect_server.api_url for r in runs)
 
