@@ -518,6 +518,7 @@ INTEGRATION_SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "migrate": ("migrate_bench.py", [], ["--repeat", "3"]),
     "plugins": ("plugins_bench.py", [], ["--n", "2000", "--repeats", "3"]),
     "imports": ("imports_bench.py", [], ["--runs", "2"]),
+    "engines": ("engines_bench.py", [], ["--runs", "2"]),
 }
 INTEGRATION_TIMEOUT_S = 1500.0
 
@@ -996,6 +997,42 @@ ROWS = [
 # --------------------------------------------------------------------------------------------
 
 
+def _engines_table(engines: dict | None) -> list[str]:
+    """The one-workflow-on-every-engine table of ``engines_bench.py`` (empty when not run)."""
+    if not engines:
+        return []
+    lines = [
+        "",
+        "### One workflow on every engine",
+        "",
+        f"The catalogue's `{engines.get('example')}` workflow through `run_on(target, ...)`: the "
+        "graflow engine, and each bridge's local run on the real orchestrator (one native task "
+        "per graflow task; Airflow `dag.test()` on SQLite, a Prefect flow run on Prefect's "
+        "temporary local server, Dagster `execute_in_process()` on an ephemeral instance). One "
+        "process per engine, one engine at a time; the first run (imports, database, server) "
+        f"is shown apart; median of {engines.get('runs')} runs after it, each checked against "
+        "the expected result and channel (`engines_bench.py`). The bridges' cost against "
+        "hand-written equivalents on the same orchestrator is in the table above.",
+        "",
+        "| engine | first run (set-up included) | wall time per run | per graflow task | orchestrator tasks | ÷ graflow engine |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ("graflow", "airflow", "prefect", "dagster"):
+        row = engines.get(name)
+        if not isinstance(row, dict):
+            continue
+        if "error" in row:
+            lines.append(f"| {name} | **error**: `{row['error'][-120:]}` | | | | |")
+            continue
+        ratio = row.get("vs_graflow")
+        lines.append(
+            f"| {name} | {_fmt(row['first_run_s'] * 1e3, 'ms')} | {_fmt(row['wall_s'] * 1e3, 'ms')} "
+            f"| {_fmt(row['per_task_ms'], 'ms')} | {row['native_tasks']} "
+            f"| {'' if ratio is None else f'{ratio:g}×'} |"
+        )
+    return lines
+
+
 def _import_table(imports: dict | None) -> list[str]:
     """The import-time table of ``imports_bench.py``'s result (empty when it did not run)."""
     if not imports:
@@ -1161,6 +1198,7 @@ def render_readme(data: dict) -> str:
         )
         for name, err in integ.get("script_errors", {}).items():
             lines.append(f"- **{name}** failed: `{err[-200:]}`")
+        lines += _engines_table(integ.get("scripts", {}).get("engines"))
         lines += _import_table(integ.get("scripts", {}).get("imports"))
     lines += [
         "",

@@ -144,3 +144,28 @@ def test_imports_bench_measures_an_integration() -> None:
     assert set(result) == {"runs", "graflow_core_ms", "langchain"}
     table = runner._import_table(result)
     assert any(ln.startswith("| langchain |") and "no ✅" in ln for ln in table)
+
+
+def test_engines_bench_runs_the_example_and_renders_a_table() -> None:
+    proc = subprocess.run(
+        [
+            *(sys.executable, str(ROOT / "benchmarks" / "engines_bench.py"), "--runs", "1"),
+            *("--only", "graflow", "--only", "dagster"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")][-1]
+    result = json.loads(line[len("BENCH_RESULT ") :])
+    for engine in ("graflow", "dagster"):
+        row = result[engine]
+        assert "error" not in row, row
+        assert row["graflow_tasks"] == 9 and row["native_tasks"] == 9 and row["wall_s"] > 0
+    assert result["graflow"]["vs_graflow"] == 1.0
+    table = runner._engines_table(result)
+    assert [ln.split(" |")[0] for ln in table if ln.startswith("| ") and "engine" not in ln] == [
+        "| graflow",
+        "| dagster",
+    ]
