@@ -140,10 +140,15 @@ def read_task_runs(
 
 
 def _all_task_runs(client: Any, flt: Any) -> list[Any]:
-    """Every task run matching ``flt`` (the API returns at most ``_PAGE`` per request)."""
+    """Every task run matching ``flt`` (the API returns at most ``_PAGE`` per request; pages
+    are ordered by id so that they neither overlap nor leave gaps)."""
+    from prefect.client.schemas.sorting import TaskRunSort
+
     found: list[Any] = []
     while True:
-        page = client.read_task_runs(flow_run_filter=flt, limit=_PAGE, offset=len(found))
+        page = client.read_task_runs(
+            flow_run_filter=flt, sort=TaskRunSort.ID_DESC, limit=_PAGE, offset=len(found)
+        )
         found.extend(page)
         if len(page) < _PAGE:
             return found
