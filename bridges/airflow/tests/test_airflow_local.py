@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from graflow_core import task, workflow
+from graflow_core import RetryPolicy, task, workflow
 from graflow_core.spec.target_run import run_native, run_on
 from graflow_core.testing.catalog import EXAMPLES, check_outcome, get_example
 
@@ -160,3 +160,19 @@ def test_a_fresh_process_and_home_without_the_fixture(tmp_path):
     }
     assert (home / "airflow.db").is_file()
     assert (home / "dags").is_dir()
+
+
+@task(retry_policy=RetryPolicy(max_retries=1, initial_interval=0.0))
+def always_fails() -> None:
+    raise ValueError("always")
+
+
+def test_a_task_failing_after_its_last_airflow_retry_raises_what_the_engine_raises(airflow_env):
+    with workflow("local_retries_exhausted") as wf:
+        one >> always_fails
+    native = run_native(wf, {})
+    run = run_on("airflow", wf, {})
+    assert run.details["try_numbers"]["always_fails"] == 2  # Airflow retried once
+    assert type(run.error) is type(native.error)
+    assert type(run.error.__cause__) is type(native.error.__cause__)
+    assert run.states == {"one": "success", "always_fails": "failed"}
