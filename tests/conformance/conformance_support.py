@@ -1,0 +1,151 @@
+"""What the conformance tests compare between runs of one workflow on different engines.
+
+:data:`ENGINES` are the engines compared; :func:`profile_name` is the hypothesis profile chosen
+with ``GRAFLOW_CONFORMANCE_PROFILE`` (profiles registered in conftest.py).
+
+An *outcome* is built from a :class:`~graflow_core.spec.target_run.TargetRun`:
+
+* ``result`` -- what ``wf.execute()`` returned (``None`` for a failed run);
+* ``results`` -- every task's stored result (``"<task>.__result__"`` keys);
+* ``channel`` -- the final user channel (the ``__result__`` keys and ``scratch_dir`` left out);
+* ``error`` / ``cause`` -- the type of the error the run failed with and of its ``__cause__``.
+
+A failed run on a target that carries the channel between native tasks (``channels`` not
+``native``: Airflow, Dagster) is compared with :meth:`Outcome.differences` ``(partial=True)``:
+a native task that fails passes nothing on, so what the failing task (or a failing group's
+join) wrote before raising, and its exception stored as its result, are not in that target's
+final channel; and the orchestrator keeps running every task whose upstream tasks succeeded, so
+tasks on branches independent of the failure, which the engine never reached (it stops at the
+first failure), may have run too. Everything both runs report must be equal, every task that
+succeeded on the engine must have its result, and extra task results may only come from tasks
+the engine never started.
+
+Values are compared as they are, except exceptions (stored as the result of a failed task or
+group), compared by type and message, and the ids of iterations (``countdown_cycle_1_8af687d3``),
+whose random suffix is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graflow_core.spec.target_run import TargetRun
+from graflow_core.testing.catalog import task_results, user_channel
+
+#: The engines every conformance test compares: the graflow engine and the three bridges.
+ENGINES = ("graflow", "airflow", "prefect", "dagster")
+
+PROFILE_ENV = "GRAFLOW_CONFORMANCE_PROFILE"
+
+
+def profile_name() -> str:
+    """The hypothesis profile the conformance tests use (``GRAFLOW_CONFORMANCE_PROFILE``)."""
+    chosen = os.environ.get(PROFILE_ENV, "ci").strip().lower() or "ci"
+    if chosen not in ("ci", "long"):
+        raise ValueError(f"{PROFILE_ENV}={chosen!r}: use 'ci' (the default) or 'long'")
+    return f"conformance-{chosen}"
+
+
+_ITERATION = re.compile(r"(_cycle_\d+)_[0-9a-f]{8}")
+
+
+def normal_key(key: str) -> str:
+    """``key`` without the random suffix of an iteration id."""
+    return _ITERATION.sub(r"\1", key)
+
+
+def comparable(value: Any) -> Any:
+    """``value``, or ``(type name, message)`` for an exception."""
+    if isinstance(value, BaseException):
+        return ("raised", type(value).__name__, str(value))
+    return value
+
+
+def normal(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with iteration ids normalised and exceptions made comparable."""
+    return {normal_key(k): comparable(v) for k, v in data.items()}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The comparable outcome of one run (see the module docs)."""
+
+    result: Any
+    results: dict[str, Any]
+    channel: dict[str, Any]
+    error: type | None
+    cause: type | None
+    #: The tasks the run started (``TargetRun.states``' names).
+    started: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, run: TargetRun) -> Outcome:
+        """The outcome of ``run``."""
+        error = run.error
+        return cls(
+            result=comparable(run.result),
+            results=normal(task_results(run.channel)),
+            channel=normal(user_channel(run.channel)),
+            error=None if error is None else type(error),
+            cause=None if error is None else type(error.__cause__),
+            started=frozenset(normal_key(k) for k in run.states),
+        )
+
+    def differences(self, other: Outcome, *, partial: bool = False) -> list[str]:
+        """What differs from ``other`` (the reference), one line each; ``[]`` when equal.
+
+        ``partial``: a failed run whose channel may lack the failing task's own writes and
+        exception results, and may hold what tasks the reference never started wrote (see the
+        module docs).
+        """
+        problems = []
+        if (self.error, self.cause) != (other.error, other.cause):
+            problems.append(
+                f"error {_name(self.error)} (cause {_name(self.cause)}) != "
+                f"{_name(other.error)} (cause {_name(other.cause)})"
+            )
+        if self.result != other.result:
+            problems.append(f"result {self.result!r} != {other.result!r}")
+        for what, mine, theirs in (
+            ("task result", self.results, other.results),
+            ("channel", self.channel, other.channel),
+        ):
+            for key in sorted(set(mine) | set(theirs)):
+                if key not in theirs:
+                    if partial and (what == "channel" or key not in other.started):
+                        continue
+                    problems.append(f"{what} {key!r} = {mine[key]!r} is extra")
+                elif key not in mine:
+                    if partial and (what == "channel" or _is_raised(theirs[key])):
+                        continue
+                    problems.append(f"{what} {key!r} missing (expected {theirs[key]!r})")
+                elif mine[key] != theirs[key]:
+                    problems.append(f"{what} {key!r} = {mine[key]!r} != {theirs[key]!r}")
+        return problems
+
+
+def _is_raised(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 3 and value[0] == "raised"
+
+
+def partial_channel(target: str, run: TargetRun) -> bool:
+    """True when ``run`` failed on a target whose channel travels with native task outputs."""
+    from graflow_core.spec import get_target
+
+    if run.error is None:
+        return False
+    return get_target(target).capabilities.support("channels").level != "native"
+
+
+def _name(t: type | None) -> str:
+    return "none" if t is None or t is type(None) else t.__name__
+
+
+def explain(target: str, problems: list[str], run: TargetRun) -> str:
+    """An assertion message: what differs, and the orchestrator's task states."""
+    lines = "\n  ".join(problems)
+    return f"{target} differs from the graflow engine:\n  {lines}\n  states: {run.states}"
