@@ -5,6 +5,8 @@ reported as an error for it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conformance_support import ENGINES
 
@@ -57,3 +59,30 @@ def test_the_catalogue_covers_every_feature_family_it_can() -> None:
 #: Features no catalogue example uses: each needs something registered outside the workflow
 #: (a task type plugin, a circuit breaker, a custom handler, an LLM client or agent).
 NOT_IN_CATALOGUE = {"task_type", "circuit_breakers", "custom_handlers", "llm_client", "llm_agent"}
+
+
+def test_the_support_matrix_in_the_docs_is_the_targets_capabilities() -> None:
+    """docs/conformance.md's matrix: each row's levels are the targets' capabilities, and each
+    example it names uses the feature."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
+    rows = {}
+    for line in doc.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) == 5:
+                rows[cells[0].strip("`")] = cells[1:]
+    families = {f.split(".", 1)[0] for f in rows}
+    assert families == set(FEATURES)
+    uses: dict[str, set[str]] = {}
+    for e in EXAMPLES:
+        for u in feature_uses(build_spec(e.build())):
+            uses.setdefault(u.feature, set()).add(e.name)
+    for feature, (airflow, prefect, dagster, examples) in rows.items():
+        for target, level in (("airflow", airflow), ("prefect", prefect), ("dagster", dagster)):
+            assert get_target(target).capabilities.support(feature).level == level, (
+                feature,
+                target,
+            )
+        named = {n.strip() for n in examples.split(",")} - {"…", "—"}
+        assert named <= uses.get(feature, set()), (feature, named)
+        assert (examples == "—") == (feature.split(".", 1)[0] in NOT_IN_CATALOGUE), feature
