@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -486,11 +487,45 @@ def _signing_key() -> Iterator[bool]:
         os.environ.pop(signing.KEY_ENV, None)
 
 
+@contextlib.contextmanager
+def _captured(enabled: bool) -> Iterator[list[str]]:
+    """Capture what the process writes to its file descriptors 1 and 2 (stdout, stderr) while
+    the block runs; the text is appended to the yielded list.
+
+    File-descriptor level, because Airflow's loggers keep the stream objects they were created
+    with (so ``sys.stdout`` is not swapped either: a logger created meanwhile would keep it).
+    """
+    captured: list[str] = []
+    if not enabled:
+        yield captured
+        return
+    import tempfile
+
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as sink:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield captured
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.seek(0)
+            captured.append(sink.read())
+
+
 def run_workflow(
     workflow: Any,
     params: Mapping[str, Any] | None = None,
     *,
     dag_id: str | None = None,
+    quiet: bool = False,
     **render_options: Any,
 ) -> TargetRun:
     """Run ``workflow`` once on Airflow in this process (``dag.test()``); a :class:`TargetRun`.
@@ -500,6 +535,9 @@ def run_workflow(
             ``"module:attr"`` reference or a ``WorkflowSpec`` (see ``resolve_workflow``).
         params: The run parameters (the DAG run's ``conf``, graflow's initial channel).
         dag_id: The DAG id (default: from the workflow's name).
+        quiet: Keep what is printed while the DAG runs (Airflow's task logs and log lines)
+            out of stdout/stderr, in ``details["log"]`` instead. The whole process's
+            output is captured meanwhile (file descriptors 1 and 2).
         **render_options: Passed to :func:`~graflow_airflow.render.to_airflow_dag`
             (``start_node``, ``task_groups``, ``default_args`` ...).
 
@@ -509,7 +547,8 @@ def run_workflow(
     Raises:
         AirflowSetupError: Airflow's metadata database cannot be reached or initialised.
     """
-    setup = prepare_airflow() + warm_up()  # before importing the rest of Airflow
+    with _captured(quiet) as setup_log:  # before importing the rest of Airflow
+        setup = prepare_airflow() + warm_up()
 
     from graflow_airflow.render import to_airflow_dag
     from graflow_core.spec.target_run import STATES, TargetRun, resolve_workflow
@@ -523,7 +562,7 @@ def run_workflow(
     for op in dag.tasks:
         op.on_failure_callback = [failures]
     conf = dict(params or {})
-    with _lock, _signing_key() as ephemeral:  # dag.test(): one DAG run at a time in a process
+    with _lock, _signing_key() as ephemeral, _captured(quiet) as log:  # one run at a time
         serialize_dag(dag)
         dag_run = dag.test(run_conf=conf)
         run = read_run(dag.dag_id, dag_run.run_id)
@@ -547,4 +586,6 @@ def run_workflow(
         "hosted": plan.whole,
         "ephemeral_signing_key": ephemeral,
     }
+    if quiet:
+        out.details["log"] = "".join(setup_log + log)
     return out
