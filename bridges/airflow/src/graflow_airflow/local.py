@@ -23,7 +23,7 @@ raises (``GraflowRuntimeError`` with the task's exception as ``__cause__``,
 Airflow runs against the configured ``AIRFLOW_HOME`` / ``sql_alchemy_conn`` (the
 ``airflow_env`` pytest fixture points them at a temporary home). The first run in a process
 initialises (migrates) the database when it is not, and warms up Airflow's in-process execution
-API with a one-task DAG (6 to 9 s, paid once per process, not counted in ``wall_seconds``;
+API with a one-task DAG (with the import: ~7 s, paid once per process, not in ``wall_seconds``;
 ``details["setup_seconds"]`` says what it cost). A database that cannot be used raises
 :class:`AirflowSetupError`. Without ``GRAFLOW_SECRET_KEY``, a random key of this process signs
 the run's checkpoints and large step values (they never leave the process). The shared
