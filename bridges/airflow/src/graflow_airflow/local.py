@@ -193,14 +193,14 @@ def _airflow_settings() -> Any:
     return settings
 
 
-def prepare_airflow(*, force: bool = False) -> float:
+def prepare_airflow() -> float:
     """Get Airflow ready for in-process runs; returns the seconds it took (0 when it was).
 
     Once per process and database: points Airflow's ORM at the configured database when it was
     configured for another (the environment changed since ``import airflow``), checks that the
     database can be reached (:func:`database_problem`), creates the DAGs folder when missing,
     and migrates the database (``airflow db migrate``, in process) when it is not at Airflow's
-    revision. ``force`` checks and migrates again even if done before.
+    revision.
 
     Raises:
         AirflowSetupError: the database cannot be reached or migrated.
@@ -209,7 +209,7 @@ def prepare_airflow(*, force: bool = False) -> float:
     with _lock:
         settings = _airflow_settings()
         url = database_url()
-        done = url in _ready and not force
+        done = url in _ready
         problem = None if done else database_problem(url)
         if problem is not None:  # before Airflow's ORM is pointed at it
             raise _setup_error(url, problem)
