@@ -48,9 +48,21 @@ def known_losses(target: str, spec: WorkflowSpec) -> WorkflowSpec:
     """``spec`` with what ``target`` is known to lose on the way (KNOWN_GAPS) made equal."""
     spec = WorkflowSpec.from_json(spec.to_json())
     if target == "airflow":  # retry_exponential_backoff=0 means "off": factor 0 reads back as 1
+        zero = False
         for policy in [spec.retry_policy, *(t.retry_policy for t in spec.tasks)]:
+            if policy is not None:
+                # delays are timedeltas in Airflow: microsecond resolution
+                policy.initial_interval = round(policy.initial_interval, 6)
+                policy.max_interval = round(policy.max_interval, 6)
             if policy is not None and policy.backoff_factor == 0.0:
                 policy.backoff_factor = 1.0
+                zero = True
+        if zero and spec.retry_policy is not None:
+            # the tasks' rendered retries then differ from the workflow default, so they read
+            # back with the (changed) default as a policy of their own
+            for t in spec.tasks:
+                if t.retry_policy == spec.retry_policy:
+                    t.retry_policy = t.max_retries = None
     return spec
 
 
