@@ -44,13 +44,13 @@ def _engine_env(engine: str, home: Path) -> dict[str, str]:
     env.update({"DO_NOT_TRACK": "1", "DAGSTER_DISABLE_TELEMETRY": "yes"})
     env.setdefault("GRAFLOW_SECRET_KEY", "engines-bench-" + "0" * 40)
     if engine == "airflow":
-        from graflow_airflow.testing import AirflowEnv
+        from graflow_airflow.local import local_environment
 
-        env.update(AirflowEnv(home).env)
+        env.update(local_environment(home))
     elif engine == "prefect":
-        from graflow_prefect.testing import prefect_environment
+        from graflow_prefect.local import local_environment
 
-        env.update(prefect_environment(home))
+        env.update(local_environment(home))
     return env
 
 

@@ -24,7 +24,6 @@ an engine fails or disagrees with the native run.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import io
 import json
@@ -47,6 +46,8 @@ sys.path.insert(0, str(HERE))
 os.environ.setdefault("GRAFLOW_SECRET_KEY", secrets.token_hex(32))
 
 from flagship import engine_run, etl  # noqa: E402
+from graflow_airflow.local import local_environment as airflow_environment  # noqa: E402
+from graflow_prefect.local import local_environment as prefect_environment  # noqa: E402
 
 ENGINES = ("graflow", "airflow", "prefect", "dagster")
 LABELS = {
@@ -83,20 +84,9 @@ def engine_env(scratch: Path) -> dict[str, str]:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")])),
             "DO_NOT_TRACK": "1",
             # Airflow: its own home with a file SQLite database, no example DAGs.
-            "AIRFLOW_HOME": str(airflow),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow / 'airflow.db'}",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(airflow / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(airflow / "plugins"),
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow / "logs"),
-            "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            **airflow_environment(airflow),
             # Prefect: its own home (profiles, SQLite database); the temporary local server.
-            "PREFECT_HOME": str(prefect),
-            "PREFECT_PROFILES_PATH": str(prefect / "profiles.toml"),
-            "PREFECT_MEMO_STORE_PATH": str(prefect / "memo_store.toml"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+            **prefect_environment(prefect),
             # Dagster: no DAGSTER_HOME, so an ephemeral instance.
             "DAGSTER_DISABLE_TELEMETRY": "yes",
             # MLflow: every run tracked into one SQLite store.

@@ -54,12 +54,37 @@ __all__ = [
     "AirflowRunResult",
     "AirflowSetupError",
     "database_url",
+    "local_environment",
     "prepare_airflow",
     "read_run",
     "redact_url",
     "run_workflow",
     "serialize_dag",
 ]
+
+
+def local_environment(home: str | os.PathLike[str]) -> dict[str, str]:
+    """Environment variables that keep an Airflow installation inside ``home``.
+
+    A file SQLite database (``home/airflow.db``; Airflow's in-process execution API opens its own
+    connection, so an in-memory database does not work), the DAGs, plugins and log folders in
+    ``home``, no example DAGs, new DAGs unpaused and a fresh Fernet key. Set them before Airflow
+    is imported (it reads ``AIRFLOW_HOME`` then); :func:`run_workflow` migrates the database on
+    first use. Used by the ``airflow_env`` fixture, the flagship demo and the benchmarks.
+    """
+    import base64
+
+    base = Path(home)
+    return {
+        "AIRFLOW_HOME": str(base),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{base / 'airflow.db'}",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(base / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(base / "plugins"),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(base / "logs"),
+        "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+    }
 
 
 class AirflowSetupError(ConfigError):

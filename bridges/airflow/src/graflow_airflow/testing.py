@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from graflow_airflow.local import AirflowRunResult
+from graflow_airflow.local import AirflowRunResult, local_environment
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -85,14 +85,7 @@ class AirflowEnv:
         self.checkpoints = home / "graflow-checkpoints"
         self.db_path = home / "airflow.db"
         self.env: dict[str, str] = {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.db_path}",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-            "AIRFLOW__CORE__FERNET_KEY": "M2Z5dGVzdGtleWZvcmdyYWZsb3dhaXJmbG93dGVzdHM=",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            **local_environment(home),
             "AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES_REGEXP": r".*",
             CHECKPOINTS_ENV: str(self.checkpoints),
         }

@@ -22,10 +22,12 @@ Starting the temporary server (10-30 s, once per process) is set-up: it is not c
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.exceptions import ConfigError
@@ -34,10 +36,32 @@ from graflow_core.plugins import hookimpl
 if TYPE_CHECKING:
     from graflow_core.spec.target_run import TargetRun
 
-__all__ = ["TaskRunInfo", "ensure_api", "read_task_runs", "run_workflow"]
+__all__ = ["TaskRunInfo", "ensure_api", "local_environment", "read_task_runs", "run_workflow"]
 
 #: Start-up timeout for Prefect's temporary server: 17-28 s on 2 cores, Prefect's default is 20.
 EPHEMERAL_STARTUP_TIMEOUT = 120
+
+
+def local_environment(home: str | os.PathLike[str]) -> dict[str, str]:
+    """Environment variables that keep Prefect's state inside ``home``.
+
+    Profiles, the temporary server's SQLite database, result storage and the memo store (which
+    Prefect does not derive from ``PREFECT_HOME``) live in ``home``; server analytics and logging
+    to the API are off (the latter adds a background worker and a flush per run); the temporary
+    server gets :data:`EPHEMERAL_STARTUP_TIMEOUT`. Set them before Prefect is imported. Used by
+    the ``prefect_server`` fixture, the flagship demo and the benchmarks.
+    """
+    base = Path(home)
+    return {
+        "PREFECT_HOME": str(base),
+        "PREFECT_PROFILES_PATH": str(base / "profiles.toml"),
+        "PREFECT_MEMO_STORE_PATH": str(base / "memo_store.toml"),
+        "PREFECT_LOCAL_STORAGE_PATH": str(base / "storage"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(EPHEMERAL_STARTUP_TIMEOUT),
+    }
+
 
 #: Prefect task-run state types → TargetRun states.
 _STATES = {

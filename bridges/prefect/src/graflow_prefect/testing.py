@@ -25,7 +25,12 @@ from typing import Any
 
 import pytest
 
-from graflow_prefect.local import TaskRunInfo, read_task_runs
+from graflow_prefect.local import (
+    EPHEMERAL_STARTUP_TIMEOUT,
+    TaskRunInfo,
+    local_environment,
+    read_task_runs,
+)
 
 __all__ = [
     "FlowRunOutcome",
@@ -37,24 +42,11 @@ __all__ = [
 ]
 
 #: Server start-up on a 2-core machine takes 17-28 s; Prefect's default (20-30 s) is too tight.
-STARTUP_TIMEOUT_SECONDS = 120
+STARTUP_TIMEOUT_SECONDS = EPHEMERAL_STARTUP_TIMEOUT
 
-
-def prefect_environment(home: Path) -> dict[str, str]:
-    """The environment variables that keep a Prefect test run inside ``home``.
-
-    ``PREFECT_MEMO_STORE_PATH`` is set on its own because Prefect does not derive it from
-    ``PREFECT_HOME``. Logging to the API is off: it adds a background worker and a flush per run
-    and tests read task runs, not logs.
-    """
-    return {
-        "PREFECT_HOME": str(home),
-        "PREFECT_MEMO_STORE_PATH": str(home / "memo_store.toml"),
-        "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_TO_API_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(STARTUP_TIMEOUT_SECONDS),
-    }
+#: The environment variables that keep a Prefect test run inside a home directory (the same as
+#: a local run's: :func:`graflow_prefect.local.local_environment`).
+prefect_environment = local_environment
 
 
 @dataclass(frozen=True)
