@@ -14,11 +14,12 @@ A failed run on a target that carries the channel between native tasks (``channe
 ``native``: Airflow, Dagster) is compared with :meth:`Outcome.differences` ``(partial=True)``:
 a native task that fails passes nothing on, so what the failing task (or a failing group's
 join) wrote before raising, and its exception stored as its result, are not in that target's
-final channel; and the orchestrator keeps running every task whose upstream tasks succeeded, so
-tasks on branches independent of the failure, which the engine never reached (it stops at the
-first failure), may have run too. Everything both runs report must be equal, every task that
-succeeded on the engine must have its result, and extra task results may only come from tasks
-the engine never started.
+final channel. Conversely the target may report more than the engine: the orchestrator keeps
+running every task whose upstream tasks succeeded, so tasks on branches independent of the
+failure, which the engine never reached (it stops at the first failure), may have run; and it
+keeps what the succeeded members of a failed *nested* group wrote, which the engine discards
+with the failed member (the nested group) of the outer group. Everything both runs report must
+be equal and every task result the engine kept must be there too.
 
 Values are compared as they are, except exceptions (stored as the result of a failed task or
 group), compared by type and message, and the ids of iterations (``countdown_cycle_1_8af687d3``),
@@ -79,8 +80,6 @@ class Outcome:
     channel: dict[str, Any]
     error: type | None
     cause: type | None
-    #: The tasks the run started (``TargetRun.states``' names).
-    started: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, run: TargetRun) -> Outcome:
@@ -92,14 +91,13 @@ class Outcome:
             channel=normal(user_channel(run.channel)),
             error=None if error is None else type(error),
             cause=None if error is None else type(error.__cause__),
-            started=frozenset(normal_key(k) for k in run.states),
         )
 
     def differences(self, other: Outcome, *, partial: bool = False) -> list[str]:
         """What differs from ``other`` (the reference), one line each; ``[]`` when equal.
 
         ``partial``: a failed run whose channel may lack the failing task's own writes and
-        exception results, and may hold what tasks the reference never started wrote (see the
+        exception results, and may hold writes the reference never made or discarded (see the
         module docs).
         """
         problems = []
@@ -116,7 +114,7 @@ class Outcome:
         ):
             for key in sorted(set(mine) | set(theirs)):
                 if key not in theirs:
-                    if partial and (what == "channel" or key not in other.started):
+                    if partial:  # ran on a branch the engine stopped before or discarded
                         continue
                     problems.append(f"{what} {key!r} = {mine[key]!r} is extra")
                 elif key not in mine:
