@@ -11,14 +11,16 @@ The checks are :class:`graflow_core.diagnostics.Check` objects; see ``docs/cli.m
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from graflow_core.cli.output import EXIT_FAILED, EXIT_OK, _print_json, add_command
+from graflow_core.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    _print_json,
+    add_command,
+    stdout_to_stderr,
+)
 
 if TYPE_CHECKING:
     from graflow_core.diagnostics import Check
@@ -58,34 +60,12 @@ def render(checks: list[Check], seconds: float | None = None) -> str:
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to stdout (file descriptor 1 included, for child processes and
-    loggers holding it) to stderr, so that stdout holds only the report."""
-    sys.stdout.flush()
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = -1  # not a real file (tests capturing it): sys.stdout is enough
-    saved = os.dup(fd) if fd >= 0 else -1
-    try:
-        if saved >= 0:
-            os.dup2(sys.stderr.fileno(), fd)
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        sys.stderr.flush()
-        if saved >= 0:
-            os.dup2(saved, fd)
-            os.close(saved)
-
-
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from graflow_core.diagnostics import gather_checks, summary
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    with _stdout_to_stderr():  # orchestrators log to stdout while they are imported
+    with stdout_to_stderr():  # orchestrators log to stdout while they are imported
         checks = gather_checks(args.targets or None, jobs=args.jobs, timings=timings)
     seconds = time.perf_counter() - started
     failed = any(c.failed for c in checks)

@@ -10,8 +10,10 @@ epilog; :func:`print_result` prints what a command returned (JSON or ``repr``).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -119,3 +121,25 @@ def add_command(
     if func is not None:
         parser.set_defaults(func=func)
     return parser
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (file descriptor 1 included, for child processes and
+    loggers holding it) to stderr, so that stdout holds only the report."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = -1  # not a real file (tests capturing it): sys.stdout is enough
+    saved = os.dup(fd) if fd >= 0 else -1
+    try:
+        if saved >= 0:
+            os.dup2(sys.stderr.fileno(), fd)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved >= 0:
+            os.dup2(saved, fd)
+            os.close(saved)

@@ -8,6 +8,7 @@ summary line (native tasks, their states, wall time, run id) comes before the re
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.cli.failures import _failure_message, _task_functions
@@ -19,6 +20,7 @@ from graflow_core.cli.output import (
     _print_json,
     add_command,
     print_result,
+    stdout_to_stderr,
 )
 
 if TYPE_CHECKING:
@@ -86,8 +88,11 @@ def _run_on(args: argparse.Namespace, params: dict[str, Any]) -> int:
     wf, resolved, shown = _load_workflow(args.target)
     if args.start is not None:
         options["start_node"] = _check_start(wf, args.start, shown)
+    # With --json, stdout holds only the JSON: orchestrators log to stdout while they run.
+    quiet = stdout_to_stderr() if args.json else contextlib.nullcontext()
     try:
-        run = run_on(target, wf, params, **options)
+        with quiet:
+            run = run_on(target, wf, params, **options)
     except GraflowError as exc:
         raise CLIError(f"--on {target}: {describe_error(exc)}", exc=exc) from exc
     except KeyboardInterrupt:

@@ -81,3 +81,17 @@ def test_unknown_and_uninstalled_targets(flow: Path) -> None:
         2,
         "--start and --max-steps work with the graflow engine only",
     )
+
+
+@pytest.mark.slow
+def test_on_airflow_json_keeps_stdout_for_the_json(flow: Path, tmp_path: Path) -> None:
+    """Airflow logs to stdout while it sets up and runs: with --json that goes to stderr."""
+    from graflow_airflow.local import local_environment
+
+    env = {k: v for k, v in local_environment(tmp_path / "airflow-home").items()}
+    proc = graflow(flow, "run", "small.py", "--on", "airflow", "--param", "n=1", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads(proc.stdout)  # nothing but the JSON
+    assert data["target"] == "airflow" and data["result"] == 11
+    assert data["results"] == {"first": 10, "second": 11}
+    assert data["native_tasks"] == 2
