@@ -11,37 +11,30 @@ lazily (PEP 562) from the submodule that defines them, the first time they are u
 - :func:`from_airflow_dag` — turn a hand-written Airflow DAG into a graflow workflow.
 - :func:`export_dag_file` — write a DAG file that imports a workflow by reference;
   :func:`load_dag` — what such a file calls.
+- :func:`run_workflow` — run a workflow on Airflow in this process (``dag.test()``), as a
+  ``TargetRun``; :func:`local_environment` — the variables of a self-contained Airflow home.
+- :func:`diagnose` — the Airflow checks of ``graflow doctor``.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from graflow_core._lazy import lazy_exports
 
-# public name -> submodule (relative to this package) that defines it. Other modules may append
-# entries here; keep one entry per line.
+# public name -> module that defines it. Keep one entry per line.
 _LAZY: dict[str, str] = {
-    "to_airflow_dag": "render",
-    "spec_from_rendered_dag": "render",
-    "GraflowTaskOperator": "render",
-    "GraflowBranchTaskOperator": "render",
-    "export_dag_file": "dagfile",
-    "load_dag": "dagfile",
-    "GraflowOperator": "operator",
-    "from_airflow_dag": "parse",
+    "to_airflow_dag": "graflow_airflow.render",
+    "spec_from_rendered_dag": "graflow_airflow.render",
+    "GraflowTaskOperator": "graflow_airflow.render",
+    "GraflowBranchTaskOperator": "graflow_airflow.render",
+    "export_dag_file": "graflow_airflow.dagfile",
+    "load_dag": "graflow_airflow.dagfile",
+    "GraflowOperator": "graflow_airflow.operator",
+    "from_airflow_dag": "graflow_airflow.parse",
+    "run_workflow": "graflow_airflow.local",
+    "local_environment": "graflow_airflow.local",
+    "diagnose": "graflow_airflow.doctor",
 }
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'graflow_airflow' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

@@ -29,6 +29,9 @@ _LAZY: dict[str, str] = {
     "record_prefect_flow": "graflow_prefect.record",
     "RecordedFlow": "graflow_prefect.record",
     "export_prefect_flow_file": "graflow_prefect.export",
+    "run_workflow": "graflow_prefect.local",
+    "local_environment": "graflow_prefect.local",
+    "diagnose": "graflow_prefect.doctor",
 }
 
 __all__ = sorted(_LAZY)
