@@ -8,7 +8,9 @@ unwrapping Graflow's wrapper exceptions and naming the parallel group or the tas
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -46,12 +48,29 @@ def _user_location(exc: BaseException, file: Path, shown: str) -> str | None:
     location = _frame_location(exc.__traceback__, file, shown)
     if location is not None:
         return location
+    library = _library_dirs()
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = Path(frame.filename)
-        if frame.filename.startswith("<") or _PACKAGE_DIR in path.resolve().parents:
+        if frame.filename.startswith("<") or not library.isdisjoint(path.resolve().parents):
             continue
         return f"{_display(path)}:{frame.lineno}"
     return None
+
+
+def _library_dirs() -> set[Path]:
+    """Directories whose frames are not the user's: graflow_core, the bridges and plugins
+    (``graflow_*`` packages, wherever installed), site-packages and the standard library."""
+    import sysconfig
+
+    dirs = {_PACKAGE_DIR}
+    for name, module in list(sys.modules.items()):
+        location = getattr(module, "__file__", None)
+        if "." not in name and name.startswith("graflow_") and location:
+            dirs.add(Path(location).resolve().parent)
+    for key in ("purelib", "platlib", "stdlib", "platstdlib"):
+        with contextlib.suppress(KeyError, OSError):
+            dirs.add(Path(sysconfig.get_paths()[key]).resolve())
+    return dirs
 
 
 def _cause(exc: BaseException) -> BaseException | None:

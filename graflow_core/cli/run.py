@@ -88,6 +88,8 @@ def _run_on(args: argparse.Namespace, params: dict[str, Any]) -> int:
     wf, resolved, shown = _load_workflow(args.target)
     if args.start is not None:
         options["start_node"] = _check_start(wf, args.start, shown)
+    elif not wf.graph.nodes:
+        _check_start(wf, None, shown)  # the engine's "has no tasks" error, on every target
     # With --json, stdout holds only the JSON: orchestrators log to stdout while they run.
     quiet = stdout_to_stderr() if args.json else contextlib.nullcontext()
     try:

@@ -9,6 +9,8 @@ one; :func:`preflight` says, per target, what a workflow uses that the target ca
   :class:`RetryDef` — the spec types (``model``)
 * :class:`Capabilities`, :class:`Support` — what a target supports (``capabilities``)
 * :class:`Bridge`, :func:`register_target`, :func:`get_target` — targets (``targets``)
+* :func:`run_on`, :class:`TargetRun` — run a workflow on any target, described alike
+  (``target_run``)
 * :func:`preflight`, :class:`PreflightReport`, :class:`Finding` (``preflight_check``)
 
 See ``docs/spec.md``. Names load on first use.
@@ -45,6 +47,10 @@ _LAZY = {
     "unregister_target": "graflow_core.spec.targets",
     "get_target": "graflow_core.spec.targets",
     "available_targets": "graflow_core.spec.targets",
+    "LazyCallable": "graflow_core.spec.targets",
+    "TargetRun": "graflow_core.spec.target_run",
+    "run_on": "graflow_core.spec.target_run",
+    "run_native": "graflow_core.spec.target_run",
     "preflight": "graflow_core.spec.preflight_check",
     "feature_uses": "graflow_core.spec.preflight_check",
     "PreflightReport": "graflow_core.spec.preflight_check",

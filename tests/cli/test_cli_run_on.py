@@ -64,7 +64,33 @@ def test_a_failure_on_dagster_is_one_error_line_naming_the_task(flow: Path) -> N
     errors = [line for line in proc.stderr.splitlines() if line.startswith("graflow: error:")]
     assert len(errors) == 1 and "Traceback" not in proc.stderr
     assert "'second'" in errors[0] and "too big: 200" in errors[0]
+    assert "(small.py:12)" in errors[0]  # the task's line, not the bridge code that called it
     assert errors[0].endswith("(on dagster)")
+
+
+def test_an_error_raised_by_bridge_code_is_not_located_in_the_bridge(tmp_path: Path) -> None:
+    (tmp_path / "needs.py").write_text(
+        "from graflow_core import task, workflow\n"
+        "with workflow('needs') as wf:\n"
+        "    @task\n"
+        "    def needs(m: int) -> int:\n"
+        "        return m\n"
+        "    needs\n"
+    )
+    proc = graflow(tmp_path, "run", "needs.py", "--on", "dagster")
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("graflow: error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "missing 1 required positional argument: 'm'" in errors[0]
+    assert "graflow_dagster" not in errors[0] and "render.py" not in errors[0], errors[0]
+
+
+def test_an_empty_workflow_is_the_engines_error_on_every_target(tmp_path: Path) -> None:
+    (tmp_path / "empty.py").write_text(
+        "from graflow_core import workflow\nwith workflow('empty') as wf:\n    pass\n"
+    )
+    proc = graflow(tmp_path, "run", "empty.py", "--on", "dagster")
+    assert_error(proc, 2, "workflow 'empty' (empty.py) has no tasks")
 
 
 def test_unknown_and_uninstalled_targets(flow: Path) -> None:
