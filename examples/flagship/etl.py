@@ -126,7 +126,7 @@ def _amount(text: str) -> float | None:
 
 @task(inject_context=True)
 def clean(
-    ctx: TaskExecutionContext, extract: list[dict[str, str]], min_amount: float
+    ctx: TaskExecutionContext, extract: list[dict[str, str]], min_amount: float = 5.0
 ) -> list[Order]:
     """Typed, normalised orders; the reason for each rejected one goes to ``rejected``."""
     good: list[Order] = []
