@@ -9,6 +9,7 @@ class a caller would already catch.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class GraflowError(Exception):
@@ -26,6 +27,18 @@ class GraflowError(Exception):
         if self.cause is not None:
             return f"{text} (caused by {self.cause})"
         return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without calling ``__init__`` again: subclasses take other arguments than
+        ``args`` (a stored exception result travels pickled between native tasks)."""
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[GraflowError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class GraflowRuntimeError(GraflowError):

@@ -67,7 +67,15 @@ class DurableRun:
     ``max_steps`` are used only when the run starts fresh.  ``workflow_run_id`` names the run
     (:attr:`ExecutionContext.workflow_run_id`, e.g. an orchestrator's run identity); it is set
     on a fresh context and on a resumed one.
+
+    :attr:`context` is the execution context of the last :meth:`run` -- also after it raised, so
+    a caller can report the channel as it was when the workflow failed (what a native run's
+    context holds: the failing task's writes and its exception stored as its result).
     """
+
+    #: The execution context of the last :meth:`run` (``None`` before the first), kept when
+    #: the run raises.
+    context: ExecutionContext | None = None
 
     def __init__(
         self,
@@ -178,6 +186,7 @@ class DurableRun:
             ctx.use_plugins(*self.plugins)
 
         ctx._after_task = self._after_task
+        self.context = ctx
         try:
             resumed_empty = pointer is not None and not ctx.task_queue._ids
             result = wf.create_engine().execute(ctx)

@@ -7,7 +7,8 @@ separate processes (graflow-airflow's per-task DAGs, graflow-dagster's per-op jo
   triggers, retries, groups, branches and what is hosted (:mod:`graflow_core.steps.plan`);
 * :func:`run_step` -- run one step in this process from :class:`StepInputs` (run params +
   upstream :class:`StepOutput` payloads), returning its :class:`StepOutput`
-  (:mod:`graflow_core.steps.run`);
+  (:mod:`graflow_core.steps.run`); when a step fails, :func:`failed_output` reads its partial
+  output (the channel up to the failure) from the exception;
 * :class:`StepOutput` ``.to_payload()`` / ``.from_payload()`` -- the JSON form that travels
   through XCom / an IO manager; large values go by reference to a signed :class:`ValueStore`
   (:mod:`graflow_core.steps.payload`);
@@ -44,7 +45,14 @@ if TYPE_CHECKING:
         plan_steps,
         retry_of,
     )
-    from graflow_core.steps.run import StepSkipped, UpstreamFailed, prepare, run_step
+    from graflow_core.steps.run import (
+        FAILED_OUTPUT_ATTR,
+        StepSkipped,
+        UpstreamFailed,
+        failed_output,
+        prepare,
+        run_step,
+    )
 
 _LAZY = {
     "plan_steps": "graflow_core.steps.plan",
@@ -56,6 +64,8 @@ _LAZY = {
     "STEP_CAPABILITIES": "graflow_core.steps.plan",
     "retry_of": "graflow_core.steps.plan",
     "run_step": "graflow_core.steps.run",
+    "failed_output": "graflow_core.steps.run",
+    "FAILED_OUTPUT_ATTR": "graflow_core.steps.run",
     "prepare": "graflow_core.steps.run",
     "StepSkipped": "graflow_core.steps.run",
     "UpstreamFailed": "graflow_core.steps.run",
@@ -72,6 +82,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "FAILED_OUTPUT_ATTR",
     "HOSTED_STEP_ID",
     "STEP_CAPABILITIES",
     "PlanRun",
@@ -85,6 +96,7 @@ __all__ = [
     "StepSkipped",
     "UpstreamFailed",
     "ValueStore",
+    "failed_output",
     "final_channel",
     "final_result",
     "merge_states",

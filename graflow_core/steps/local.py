@@ -18,7 +18,9 @@ runtime can be tested on its own and bridges have a reference to compare with:
   ``run_step`` mark the step ``skipped`` / ``upstream_failed``;
 * ``terminate_workflow``: the steps after a terminating step are skipped;
 * the run's result is the result of the last step (plan order) that succeeded, its final
-  channel the merge of every successful step's state (:func:`final_channel`).
+  channel the merge of every successful step's state and of the failed steps' partial outputs
+  (:func:`~graflow_core.steps.failed_output`: what a failing task wrote before it raised and
+  its exception result, as in the graflow engine's channel; :func:`final_channel`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,13 @@ from graflow_core.steps.payload.state import (
 )
 from graflow_core.steps.payload.values import ValueStore, value_store
 from graflow_core.steps.plan import StepPlan
-from graflow_core.steps.run import StepSkipped, UpstreamFailed, prepare, run_step
+from graflow_core.steps.run import (
+    StepSkipped,
+    UpstreamFailed,
+    failed_output,
+    prepare,
+    run_step,
+)
 
 SUCCESS = "success"
 FAILED = "failed"
@@ -53,6 +61,8 @@ class PlanRun:
     outputs: dict[str, StepOutput] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     errors: dict[str, BaseException] = field(default_factory=dict)
+    #: The partial output of each failed step (the channel state up to its failure).
+    failed_outputs: dict[str, StepOutput] = field(default_factory=dict)
     result: Any = None
     channel: dict[str, Any] = field(default_factory=dict)
 
@@ -121,8 +131,13 @@ def _child(
             return "error", exc
         except Exception:
             from graflow_core.exceptions import GraflowRuntimeError
+            from graflow_core.steps.run import FAILED_OUTPUT_ATTR
 
-            return "error", GraflowRuntimeError(f"{type(exc).__name__}: {exc}")
+            fallback = GraflowRuntimeError(f"{type(exc).__name__}: {exc}")
+            partial = getattr(exc, FAILED_OUTPUT_ATTR, None)
+            if partial is not None:  # JSON-ready: it survives the trip
+                setattr(fallback, FAILED_OUTPUT_ATTR, partial)
+            return "error", fallback
 
 
 def run_plan(
@@ -247,6 +262,9 @@ def run_plan(
                         continue
                     states[step.id] = FAILED
                     run.errors[step.id] = exc
+                    partial = failed_output(exc, vs)
+                    if partial is not None:
+                        run.failed_outputs[step.id] = partial
                     break
                 states[step.id] = SUCCESS
                 run.outputs[step.id] = out
@@ -257,7 +275,7 @@ def run_plan(
             pool.close()
             pool.join()
     ok = [run.outputs[s.id] for s in plan.steps if s.id in run.outputs]
-    run.channel = final_channel(params, ok, vs)
+    run.channel = final_channel(params, [*ok, *run.failed_outputs.values()], vs)
     run.result = final_result(ok)
     error = run.error
     if raise_on_failure and error is not None:

@@ -20,8 +20,13 @@ What a native task of a static orchestrator calls. It
 
 A failing task raises what the engine raises natively (``GraflowRuntimeError`` wrapping the
 task's error; ``RetryLimitExceededError`` on the last attempt when ``inputs.attempt`` says so);
-a group whose policy fails raises ``ParallelGroupError``. :class:`StepSkipped` means the
-orchestrator should mark the step skipped (a group whose own upstream was skipped);
+a group whose policy fails raises ``ParallelGroupError``; a hosted workflow that is cancelled
+raises ``GraflowWorkflowCanceledError``. The exception carries the step's *partial output*
+(the channel state up to the failure, the failing task's writes and exception result included,
+``StepOutput.error`` set) as the payload in its :data:`FAILED_OUTPUT_ATTR` attribute:
+:func:`failed_output` reads it, so the orchestrator can keep it with the failed native task.
+:class:`StepSkipped` means the orchestrator should mark the step skipped (a group whose own
+upstream was skipped);
 :class:`UpstreamFailed` that it cannot run because an upstream step failed.
 
 Runs of one process share the loaded workflow's task objects, so step runs of one workflow are
@@ -56,6 +61,37 @@ if TYPE_CHECKING:
     from graflow_core.core.task import Executable
     from graflow_core.core.workflow import WorkflowContext
     from graflow_core.spec.model import WorkflowSpec
+
+
+#: Attribute of an exception raised by :func:`run_step` holding the failed step's partial output
+#: (``StepOutput.to_payload()`` form, JSON-ready and picklable); read it with
+#: :func:`failed_output`.
+FAILED_OUTPUT_ATTR = "graflow_step_output"
+
+
+def failed_output(error: BaseException, store: ValueStore | None = None) -> StepOutput | None:
+    """The partial output of the step whose :func:`run_step` raised ``error``.
+
+    It holds the channel state up to the failure -- the ancestors' writes, the failed task's
+    own writes before it raised and its exception as ``"<task>.__result__"`` -- with
+    ``StepOutput.error`` set; ``None`` when ``error`` carries none (the step did not run:
+    ``StepSkipped``, ``UpstreamFailed``, a bad payload; or its state could not be encoded).
+    ``store`` is where large values are read from (as for ``StepOutput.from_payload``).
+    """
+    payload = getattr(error, FAILED_OUTPUT_ATTR, None)
+    if payload is None:
+        return None
+    return StepOutput.from_payload(payload, store=store)
+
+
+def _attach(error: BaseException, build: Any) -> None:
+    """Attach the partial output ``build()`` makes to ``error`` (best effort)."""
+    try:
+        output: StepOutput = build()
+        output.error = f"{type(error).__name__}: {error}"
+        setattr(error, FAILED_OUTPUT_ATTR, output.to_payload())
+    except Exception:  # an unencodable value or a read-only exception: the error still counts
+        return
 
 
 class StepSkipped(GraflowError):
@@ -441,13 +477,31 @@ def _run_tasks(
         ctx._after_task = _stop_at_static
     before = dict(channel._data)
     engine = prep.workflow.create_engine()
+
+    def output(result: Any, follow: tuple[str, ...] | None) -> StepOutput:
+        entries, own_keys = _own_entries(step, before, channel, vs, run_id)
+        merged = dict(state)
+        merged.update(entries)
+        return StepOutput(
+            step_id=step.id,
+            index=step.index,
+            state=merged,
+            own=own_keys,
+            result_entry=vs.encode(result, run=run_id),
+            task_ids=tuple(ctx.completed_tasks),
+            follow=follow,
+            terminated=ctx._terminated,
+            workflow_run_id=run_id,
+            _store=vs,
+        )
+
     try:
         result = engine.execute(ctx)
+    except Exception as exc:
+        _attach(exc, lambda: output(None, None))
+        raise
     finally:
         _finish_graph(prep, ctx.graph)
-    entries, own_keys = _own_entries(step, before, channel, vs, run_id)
-    merged = dict(state)
-    merged.update(entries)
     follow: tuple[str, ...] | None = None
     if ctx._jumps:
         successors = _successor_nodes(prep, step)
@@ -462,19 +516,7 @@ def _run_tasks(
         follow = follow_steps(prep.plan, step.id, ctx._jumps)
     elif ctx._goto_new or ctx._terminated:
         follow = ()
-    ran = tuple(ctx.completed_tasks)
-    return StepOutput(
-        step_id=step.id,
-        index=step.index,
-        state=merged,
-        own=own_keys,
-        result_entry=vs.encode(result, run=run_id),
-        task_ids=ran,
-        follow=follow,
-        terminated=ctx._terminated,
-        workflow_run_id=run_id,
-        _store=vs,
-    )
+    return output(result, follow)
 
 
 def _successor_nodes(prep: Prepared, step: Step) -> list[str]:
@@ -535,20 +577,27 @@ def _run_group(
     attempt = max(inputs.attempt, 1 + (default.max_retries if default is not None else 0))
     ctx, channel = _context(prep, graph, step.id, run_id, (step.id,), attempt, plugins, data, False)
     before = dict(channel._data)
-    prep.workflow.create_engine().execute(ctx)
-    entries, own_keys = _own_entries(step, before, channel, vs, run_id)
-    state.update(entries)
-    return StepOutput(
-        step_id=step.id,
-        index=step.index,
-        state=state,
-        own=own_keys,
-        result_entry=["j", None],
-        task_ids=(step.id,),
-        dropped=tuple(dropped),
-        workflow_run_id=run_id,
-        _store=vs,
-    )
+
+    def output() -> StepOutput:
+        entries, own_keys = _own_entries(step, before, channel, vs, run_id)
+        return StepOutput(
+            step_id=step.id,
+            index=step.index,
+            state={**state, **entries},
+            own=own_keys,
+            result_entry=["j", None],
+            task_ids=(step.id,),
+            dropped=tuple(dropped),
+            workflow_run_id=run_id,
+            _store=vs,
+        )
+
+    try:
+        prep.workflow.create_engine().execute(ctx)
+    except Exception as exc:
+        _attach(exc, output)
+        raise
+    return output()
 
 
 def _graph_of(task: Executable) -> TaskGraph:
@@ -559,4 +608,13 @@ def _graph_of(task: Executable) -> TaskGraph:
     return graph
 
 
-__all__ = ["Prepared", "StepSkipped", "UpstreamFailed", "clear_cache", "prepare", "run_step"]
+__all__ = [
+    "FAILED_OUTPUT_ATTR",
+    "Prepared",
+    "StepSkipped",
+    "UpstreamFailed",
+    "clear_cache",
+    "failed_output",
+    "prepare",
+    "run_step",
+]

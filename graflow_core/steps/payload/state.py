@@ -22,6 +22,13 @@ re-encoded: a large value is written to the value store once and then passed on 
 reference. The payload grows with the number of distinct keys written upstream (not with the
 number of writes); ``StepOutput.own`` lists the keys the step itself wrote.
 
+**Failed steps.** A step that fails still has an output: the channel state up to the failure
+(the failing task's writes made before it raised and its exception stored as its result, as in
+the graflow engine's channel), with ``StepOutput.error`` set. :func:`~graflow_core.steps.run_step`
+attaches it to the exception it raises (:func:`~graflow_core.steps.failed_output` reads it), so
+an orchestrator can keep it next to the failed native task and report the run's final channel as
+the engine does. It is never an upstream output: a step given one treats that step as failed.
+
 **Failed parallel branches.** A group step lists the steps of its failed members in
 ``StepOutput.dropped``; their writes are never merged (as natively, where a failed member's
 branch is discarded), neither downstream nor in the final channel (:func:`final_channel`).
@@ -71,6 +78,9 @@ class StepOutput:
     #: True when a task called ``terminate_workflow`` (nothing after this step should run).
     terminated: bool = False
     workflow_run_id: str = ""
+    #: ``None`` for a step that succeeded; for the partial output of a failed step (see the
+    #: module docs), the error as ``"<ExceptionType>: <message>"``.
+    error: str | None = None
     _store: ValueStore | None = field(default=None, repr=False, compare=False)
     _decoded: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -134,6 +144,7 @@ class StepOutput:
             "follow": None if self.follow is None else list(self.follow),
             "dropped": list(self.dropped),
             "terminated": self.terminated,
+            "error": self.error,
         }
 
     @classmethod
@@ -172,6 +183,7 @@ class StepOutput:
                 dropped=tuple(payload.get("dropped", ())),
                 terminated=bool(payload.get("terminated", False)),
                 workflow_run_id=str(payload.get("run", "")),
+                error=None if payload.get("error") is None else str(payload["error"]),
                 _store=store,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -202,17 +214,31 @@ class StepInputs:
     attempt: int = 1
 
     def outputs(self, store: ValueStore | None = None) -> dict[str, StepOutput]:
-        """The upstream outputs as :class:`StepOutput` objects."""
-        return {
+        """The upstream outputs as :class:`StepOutput` objects (failed steps' left out)."""
+        outs = {
             k: StepOutput.from_payload(v, store=store) for k, v in (self.upstream or {}).items()
         }
+        return {k: o for k, o in outs.items() if o.error is None}
 
     def failed_messages(self) -> dict[str, str]:
-        """``{step_id: message}`` of the failed upstream steps."""
+        """``{step_id: message}`` of the failed upstream steps.
+
+        An upstream output that is a failed step's partial output (``StepOutput.error``) counts
+        as failed too.
+        """
         failed = self.failed
         if isinstance(failed, Mapping):
-            return {str(k): str(v) for k, v in failed.items()}
-        return {str(k): f"step '{k}' failed" for k in failed}
+            out = {str(k): str(v) for k, v in failed.items()}
+        else:
+            out = {str(k): f"step '{k}' failed" for k in failed}
+        for k, v in (self.upstream or {}).items():
+            if isinstance(v, StepOutput):
+                error = v.error
+            else:
+                error = v.get("error") if isinstance(v, Mapping) else None
+            if error is not None and str(k) not in out:
+                out[str(k)] = str(error)
+        return out
 
 
 def merge_states(outputs: Iterable[StepOutput]) -> dict[str, list[Any]]:
@@ -251,7 +277,11 @@ def apply_state(
 def final_channel(
     params: Mapping[str, Any], outputs: Iterable[StepOutput], store: ValueStore | None = None
 ) -> dict[str, Any]:
-    """The run's final channel from the outputs of every step that succeeded."""
+    """The run's final channel from the outputs of every step that succeeded.
+
+    For a failed run, pass the failed steps' partial outputs too (see the module docs): the
+    channel then holds what the failing task wrote and its exception result, as natively.
+    """
     return apply_state(params, merge_states(outputs), store or value_store())
 
 
@@ -259,7 +289,7 @@ def final_result(outputs: Iterable[StepOutput]) -> Any:
     """The run's result: the result of the step latest in plan order (as natively)."""
     last: StepOutput | None = None
     for o in outputs:
-        if last is None or o.index > last.index:
+        if o.error is None and (last is None or o.index > last.index):
             last = o
     return None if last is None else last.result
 
