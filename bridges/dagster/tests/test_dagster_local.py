@@ -78,7 +78,11 @@ def test_failing_run(dagster_memory_instance: DagsterInstance, tmp_path: Path) -
     assert "explode fails on purpose" in str(run.error.__cause__)
     assert run.states == {"load": "success", "explode": "failed", "never_runs": "upstream_failed"}
     assert run.native_tasks == 2
-    assert run.results == {"load": 2}  # what the op that succeeded handed on
+    # what the op that succeeded handed on, and what the failing op yielded before failing:
+    # its exception result (as natively) and its channel write
+    assert run.results["load"] == 2
+    assert isinstance(run.results["explode"], CatalogError)
+    assert run.channel["exploded"] is True
     with pytest.raises(GraflowRuntimeError):
         run.raise_for_error()
 

@@ -57,10 +57,10 @@ def test_catalogue_same_as_native(
         failures = events(dagster_instance, result.run_id, DagsterEventType.STEP_FAILURE)
         assert failures == FAILED_OPS[example.name]
         ran = graflow_result(result, job)
-        # a cancelled workflow is hosted by one op, which fails: Dagster keeps no output of it,
-        # so the results of the tasks that ran before the cancel are not in the run's outputs
-        hosted_failure = FAILED_OPS[example.name] == ["graflow_workflow"]
-        assert ran.results == ({} if hosted_failure else example.expected_results)
+        # the failed op yields its partial output before failing (a cancelled workflow's
+        # hosting op too): the results of the tasks that ran before the failure are kept
+        assert ran.results.items() >= example.expected_results.items()
+        assert set(FAILED_OPS[example.name]) <= set(ran.failed)
         assert "never_runs" in ran.skipped or "never_runs" not in ran.results
         return
     assert result.success, example.name

@@ -17,6 +17,10 @@ step becomes one Dagster op:
   signed value store), passed by Dagster's IO manager;
 * **branches** (``next_task(X, goto=True)``): an op that may jump has one optional output per
   downstream op and yields only the ones it follows -- the branches not taken show as skipped;
+* **failures**: an op whose step fails yields the step's partial output
+  (:func:`graflow_core.steps.failed_output`: the channel up to the failure) as its ``result``
+  before it raises, so the run's final channel is the graflow engine's; the op still fails and
+  Dagster runs no op downstream of it;
 * **groups**: members fan out from the group's upstream op; a member that fails (after its last
   Dagster retry) emits a *failure payload* instead of failing the run, and the join op
   evaluates the group's policy (``strict`` fails the run, ``best_effort`` continues, ...);
@@ -265,7 +269,13 @@ def _compute_fn(r: _Render, step: Step) -> Any:
     max_retries = step.retry.max_retries if step.retry is not None else 0
 
     def compute(context, inputs):  # type: ignore[no-untyped-def]  # Dagster reads the hints
-        from graflow_core.steps import StepInputs, StepSkipped, UpstreamFailed, run_step
+        from graflow_core.steps import (
+            FAILED_OUTPUT_ATTR,
+            StepInputs,
+            StepSkipped,
+            UpstreamFailed,
+            run_step,
+        )
 
         resource = getattr(context.resources, RESOURCE_KEY)
         params = dict(resource.get("params") or {}) if isinstance(resource, Mapping) else {}
@@ -292,7 +302,13 @@ def _compute_fn(r: _Render, step: Step) -> Any:
             return
         except Exception as exc:
             upstream_failed = isinstance(exc, UpstreamFailed)
-            if not in_group or (not upstream_failed and attempt <= max_retries):
+            if not in_group:
+                partial = getattr(exc, FAILED_OUTPUT_ATTR, None)
+                if partial is not None:  # what it wrote until it failed; downstream ops
+                    # still do not run (the op fails), graflow_result reads it
+                    yield Output(partial, RESULT, metadata={"graflow_status": "failed"})
+                raise
+            if not upstream_failed and attempt <= max_retries:
                 raise
             message = f"{type(exc).__name__}: {exc}"
             context.log.error(
@@ -531,7 +547,8 @@ class GraflowDagsterResult:
     channel: dict[str, Any]
     #: ``{task_id: result}`` of every task that ran.
     results: dict[str, Any]
-    #: Step ids whose op produced no payload (skipped) or a failure payload.
+    #: Step ids whose op produced no payload (skipped), or a failure payload or the partial
+    #: output of a failed step (failed).
     skipped: list[str]
     failed: list[str]
 
@@ -540,8 +557,10 @@ def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None =
     """Read a rendered job's run (``execute_in_process()`` result) as graflow sees a run.
 
     Returns a :class:`GraflowDagsterResult`: the workflow's result, its final channel (the run
-    params overlaid with every successful step's writes; writes of failed group members
-    dropped), each task's result, and the steps that were skipped or failed.
+    params overlaid with every successful step's writes and with what a failed op wrote until
+    it failed -- its partial output, the failing task's exception result included, as in the
+    graflow engine's channel; writes of failed group members dropped), each task's result,
+    and the steps that were skipped or failed.
     """
     from graflow_core.steps import StepOutput, final_channel, final_result
 
@@ -563,7 +582,10 @@ def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None =
         elif is_failure(payload):
             failed.append(step_id)
         else:
-            outputs.append(StepOutput.from_payload(payload))
+            output = StepOutput.from_payload(payload)
+            if output.error is not None:  # the partial output of an op that failed
+                failed.append(step_id)
+            outputs.append(output)
     if params is None:
         params = _run_params(run_result, job)
     results: dict[str, Any] = {}

@@ -1,0 +1,46 @@
+"""A failed run on Dagster reports the graflow engine's final channel: what ran until the
+failure, the failing op's own writes and its exception result included (issue 8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dagster import DagsterEventType, DagsterInstance
+
+from graflow_core.spec.target_run import run_native, run_on
+from graflow_core.testing.catalog import get_example
+
+
+def _comparable(channel: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (type(v).__name__, str(v)) if isinstance(v, BaseException) else v
+        for k, v in channel.items()
+    }
+
+
+@pytest.mark.parametrize("name", ["failing", "group_failure", "cancel"])
+def test_failed_run_has_the_engines_channel(
+    name: str, dagster_memory_instance: DagsterInstance
+) -> None:
+    example = get_example(name)
+    params = example.run_params()
+    native = run_native(example.build, params)
+    run = run_on("dagster", example.reference, params, instance=dagster_memory_instance)
+    assert type(run.error) is type(native.error) is example.error
+    assert _comparable(run.channel) == _comparable(native.channel)
+    assert run.result is None
+
+
+def test_the_failing_op_still_fails_and_nothing_downstream_runs(
+    dagster_memory_instance: DagsterInstance,
+) -> None:
+    example = get_example("failing")
+    params = example.run_params()
+    run = run_on("dagster", example.reference, params, instance=dagster_memory_instance)
+    assert run.states == {"load": "success", "explode": "failed", "never_runs": "upstream_failed"}
+    started = dagster_memory_instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_START)
+    assert sorted(e.step_key for e in started) == ["explode", "load"]
+    failures = dagster_memory_instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    assert [e.step_key for e in failures] == ["explode"]
+    assert run.channel["exploded"] is True
