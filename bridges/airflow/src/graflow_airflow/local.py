@@ -12,7 +12,9 @@
 ``GraflowOperator``), writes the DAG into Airflow's metadata database and runs it with
 ``dag.test()`` — no scheduler, no API server, no port. The :class:`TargetRun` it returns is
 read from Airflow: the result and final channel from the step payloads in XCom
-(:func:`graflow_core.steps.final_result` / :func:`~graflow_core.steps.final_channel`), the
+(:func:`graflow_core.steps.final_result` / :func:`~graflow_core.steps.final_channel`; a failed
+task's partial output -- what it wrote before failing, its exception result -- counts for the
+channel as in the graflow engine; a hosted workflow's channel as it was at the failure), the
 states from the task instances, ``run_id`` = ``"<dag_id>/<run_id>"`` (what the steps see as
 ``context.workflow_run_id``). A failed run's ``error`` is the exception the failing Airflow task
 raised (kept in process through ``on_failure_callback``: Airflow itself stores only text),
@@ -425,28 +427,47 @@ def _outcome(run: AirflowRunResult, dag: Any, plan: Any, params: Mapping[str, An
     from graflow_core.spec.target_run import RESULT_SUFFIX
 
     if plan.whole:  # one GraflowOperator: its return value, channel and per-task results
-        from graflow_airflow.operator import CHANNEL_KEY
+        from graflow_airflow.operator import CHANNEL_KEY, ERROR_RESULTS_KEY
         from graflow_airflow.operator import RESULT_KEY_PREFIX as HOSTED_PREFIX
 
         (task_id,) = dag.task_ids
-        if run.task_states.get(task_id) != "success":
+        if (task_id, CHANNEL_KEY, -1) not in run.all_xcoms:  # it failed before running
             return None, {}
-        channel = dict(run.all_xcoms.get((task_id, CHANNEL_KEY, -1)) or {})
+        channel = dict(run.all_xcoms[(task_id, CHANNEL_KEY, -1)] or {})
         for (tid, key, _), value in run.all_xcoms.items():
             if tid == task_id and key.startswith(HOSTED_PREFIX):
                 channel[key[len(HOSTED_PREFIX) :] + RESULT_SUFFIX] = value
+        errors = run.all_xcoms.get((task_id, ERROR_RESULTS_KEY, -1)) or {}
+        if errors:
+            from graflow_core.steps import value_store
+
+            store = value_store()
+            for tid, entry in errors.items():
+                what = f"the exception result of graflow task '{tid}'"
+                channel[tid + RESULT_SUFFIX] = store.decode(entry, what=what)
         return run.xcoms.get(task_id), channel
-    from graflow_airflow.render import PAYLOAD_KEY
+    from graflow_airflow.render import FAILED_PAYLOAD_KEY, PAYLOAD_KEY
     from graflow_core.steps import StepOutput, final_channel, final_result
 
     payloads = {tid: v for (tid, key, _), v in run.all_xcoms.items() if key == PAYLOAD_KEY}
+    # the partial outputs of the tasks that failed for good (a retry that succeeded replaced it)
+    partial = {
+        tid: v
+        for (tid, key, _), v in run.all_xcoms.items()
+        if key == FAILED_PAYLOAD_KEY and run.task_states.get(tid) == "failed"
+    }
     task_of = _step_task_ids(dag)
     outputs = [
         StepOutput.from_payload(payloads[task_of[s.id]])
         for s in plan.steps
         if task_of.get(s.id) in payloads
     ]
-    return final_result(outputs), final_channel(params, outputs)
+    failed = [
+        StepOutput.from_payload(partial[task_of[s.id]])
+        for s in plan.steps
+        if task_of.get(s.id) in partial and task_of[s.id] not in payloads
+    ]
+    return final_result(outputs), final_channel(params, [*outputs, *failed])
 
 
 def _step_task_ids(dag: Any) -> dict[str, str]:

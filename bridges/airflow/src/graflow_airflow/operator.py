@@ -34,6 +34,10 @@ What happens when the task runs:
 5. The workflow's result is the task's return value (XCom ``return_value``); the result of every
    graflow task is pushed under ``graflow.result.<task_id>`` and the final channel (results left
    out) under ``graflow.channel``. Values XCom cannot serialise are skipped with a warning.
+   Exceptions stored as task results (the failing task's) go, signed and pickled, under
+   ``graflow.error_results``. When the workflow fails (a task's last attempt failed,
+   ``cancel_workflow`` ...), all of them are pushed as they were at the failure (the failing
+   task's writes included) before the error is re-raised.
 
 A location that holds a *completed* run (the task was cleared after it succeeded) is cleared and
 the workflow runs again, as Airflow users expect from "clear"; ``reuse_completed=True`` returns the
@@ -61,6 +65,7 @@ __all__ = [
     "CHANNEL_KEY",
     "CHECKPOINTS_ENV",
     "CHECKPOINTS_VARIABLE",
+    "ERROR_RESULTS_KEY",
     "RESULT_KEY_PREFIX",
     "GraflowOperator",
     "GraflowOperatorError",
@@ -76,6 +81,10 @@ CHECKPOINTS_VARIABLE = "graflow_airflow_checkpoints"
 RESULT_KEY_PREFIX = "graflow.result."
 #: XCom key of the final channel (without the ``<task>.__result__`` keys).
 CHANNEL_KEY = "graflow.channel"
+#: XCom key of the exceptions stored as task results (a failed run: the failing task's):
+#: ``{task_id: entry}``, each a signed value entry of :mod:`graflow_core.steps.payload.values`
+#: (XCom cannot hold exceptions); ``ValueStore.decode`` reads one back.
+ERROR_RESULTS_KEY = "graflow.error_results"
 
 _RESULT_SUFFIX = ".__result__"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]")
@@ -368,7 +377,12 @@ class GraflowOperator(BaseOperator):
             )
         else:
             self.log.info("running graflow workflow %r; checkpoints at %s", wf.name, location)
-        result, ctx = durable.run(ret_context=True)
+        try:
+            result, ctx = durable.run(ret_context=True)
+        except Exception:
+            if durable.context is not None:  # what ran until the failure, as natively
+                self._push_results(ti, durable.context)
+            raise
         self._push_results(ti, ctx)
         return result
 
@@ -378,13 +392,34 @@ class GraflowOperator(BaseOperator):
         channel = ctx.channel
         data = {key: channel.get(key) for key in channel.keys()}  # noqa: SIM118 - Channel API
         if self.push_task_results:
+            errors: dict[str, Any] = {}
             for key, value in data.items():
-                if key.endswith(_RESULT_SUFFIX) and not isinstance(value, BaseException):
+                if key.endswith(_RESULT_SUFFIX):
                     task_id = key[: -len(_RESULT_SUFFIX)]
-                    self._push(ti, f"{RESULT_KEY_PREFIX}{task_id}", value)
+                    if isinstance(value, BaseException):
+                        errors[task_id] = value
+                    else:
+                        self._push(ti, f"{RESULT_KEY_PREFIX}{task_id}", value)
+            if errors:
+                self._push_errors(ti, errors)
         if self.push_channel:
             user = {k: v for k, v in data.items() if not k.endswith(_RESULT_SUFFIX)}
             self._push(ti, CHANNEL_KEY, user)
+
+    def _push_errors(self, ti: Any, errors: Mapping[str, BaseException]) -> None:
+        from graflow_core.steps.payload.values import value_store
+
+        store = value_store()
+        entries = {}
+        for task_id, error in errors.items():
+            try:
+                entries[task_id] = store.encode(error)
+            except Exception as exc:  # an exception that does not pickle
+                self.log.warning(
+                    "result of graflow task %s (%s) not pushed: %s", task_id, error, exc
+                )
+        if entries:
+            self._push(ti, ERROR_RESULTS_KEY, entries)
 
     def _push(self, ti: Any, key: str, value: Any) -> None:
         try:

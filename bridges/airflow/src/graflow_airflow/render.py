@@ -29,7 +29,9 @@ Data passing: a step's :class:`~graflow_core.steps.StepOutput` payload (results 
 writes; large values stored by reference in a signed value store) is the XCom
 :data:`PAYLOAD_KEY` of its task; downstream tasks pull the payloads of their upstream tasks. The
 plain result of the step's task is also the task's ``return_value`` XCom (when XCom can hold it),
-so Airflow users can ``xcom_pull`` it as usual. The DAG run's ``conf`` is the run's parameters
+so Airflow users can ``xcom_pull`` it as usual. A step that fails pushes its partial output
+(the channel up to the failure) as :data:`FAILED_PAYLOAD_KEY` before it fails; downstream tasks
+never read it. The DAG run's ``conf`` is the run's parameters
 (the initial channel), and ``context.workflow_run_id`` is ``"<dag_id>/<run_id>"``.
 
 Every rendered operator carries its step and the workflow spec (``graflow_step``,
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from graflow_core.steps import Step, StepPlan
 
 __all__ = [
+    "FAILED_PAYLOAD_KEY",
     "PAYLOAD_KEY",
     "RESULT_KEY_PREFIX",
     "GraflowBranchTaskOperator",
@@ -66,6 +69,11 @@ __all__ = [
 
 #: XCom key of a step's output payload (what downstream graflow tasks read).
 PAYLOAD_KEY = "graflow.step"
+#: XCom key of a failed step's partial output (:func:`graflow_core.steps.failed_output`: the
+#: channel up to the failure, the failing task's writes and exception result included). Pushed
+#: before the task fails; downstream tasks never read it (only ``graflow.step``), the run's
+#: final channel does (:func:`graflow_airflow.local.run_workflow`).
+FAILED_PAYLOAD_KEY = "graflow.step_failed"
 #: XCom key prefix of the result of each graflow task a step ran (``graflow.result.<task_id>``),
 #: pushed when a step runs several graflow tasks (a hosted part).
 RESULT_KEY_PREFIX = "graflow.result."
@@ -168,7 +176,7 @@ class GraflowTaskOperator(BaseOperator):
     def run_graflow_step(self, context: Any) -> Any:
         """Run the step with :func:`graflow_core.steps.run_step`; push its XComs; its output."""
         from graflow_airflow._compat import AirflowFailException, AirflowSkipException
-        from graflow_core.steps import StepSkipped, UpstreamFailed, run_step
+        from graflow_core.steps import FAILED_OUTPUT_ATTR, StepSkipped, UpstreamFailed, run_step
 
         ti = context["ti"]
         run_id = context.get("run_id") or getattr(context.get("dag_run"), "run_id", "?")
@@ -192,6 +200,11 @@ class GraflowTaskOperator(BaseOperator):
             raise AirflowSkipException(str(exc)) from exc
         except UpstreamFailed as exc:  # retrying cannot help
             raise AirflowFailException(str(exc)) from exc
+        except Exception as exc:  # keep what the step wrote until it failed, then fail
+            partial = getattr(exc, FAILED_OUTPUT_ATTR, None)
+            if partial is not None:
+                _push(self, ti, FAILED_PAYLOAD_KEY, partial)
+            raise
         ti.xcom_push(key=PAYLOAD_KEY, value=output.to_payload())
         if self.graflow_step.kind == "group":
             return output
