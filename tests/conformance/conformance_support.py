@@ -12,14 +12,12 @@ An *outcome* is built from a :class:`~graflow_core.spec.target_run.TargetRun`:
 
 A failed run on a target that carries the channel between native tasks (``channels`` not
 ``native``: Airflow, Dagster) is compared with :meth:`Outcome.differences` ``(partial=True)``:
-a native task that fails passes nothing on, so what the failing task (or a failing group's
-join) wrote before raising, and its exception stored as its result, are not in that target's
-final channel. Conversely the target may report more than the engine: the orchestrator keeps
-running every task whose upstream tasks succeeded, so tasks on branches independent of the
-failure, which the engine never reached (it stops at the first failure), may have run; and it
-keeps what the succeeded members of a failed *nested* group wrote, which the engine discards
-with the failed member (the nested group) of the outer group. Everything both runs report must
-be equal and every task result the engine kept must be there too.
+the target may report more than the engine. The orchestrator keeps running every task whose
+upstream tasks succeeded, so tasks on branches independent of the failure, which the engine
+never reached (it stops at the first failure), may have run; and it keeps what the succeeded
+members of a failed *nested* group wrote, which the engine discards with the failed member (the
+nested group) of the outer group. Everything both runs report must be equal and everything the
+engine kept (the failing task's own writes and exception result included) must be there.
 
 Values are compared as they are, except exceptions (stored as the result of a failed task or
 group), compared by type and message, and the ids of iterations (``countdown_cycle_1_8af687d3``),
@@ -96,9 +94,8 @@ class Outcome:
     def differences(self, other: Outcome, *, partial: bool = False) -> list[str]:
         """What differs from ``other`` (the reference), one line each; ``[]`` when equal.
 
-        ``partial``: a failed run whose channel may lack the failing task's own writes and
-        exception results, and may hold writes the reference never made or discarded (see the
-        module docs).
+        ``partial``: a failed run whose channel may hold writes the reference never made or
+        discarded (see the module docs).
         """
         problems = []
         if (self.error, self.cause) != (other.error, other.cause):
@@ -118,16 +115,10 @@ class Outcome:
                         continue
                     problems.append(f"{what} {key!r} = {mine[key]!r} is extra")
                 elif key not in mine:
-                    if partial and (what == "channel" or _is_raised(theirs[key])):
-                        continue
                     problems.append(f"{what} {key!r} missing (expected {theirs[key]!r})")
                 elif mine[key] != theirs[key]:
                     problems.append(f"{what} {key!r} = {mine[key]!r} != {theirs[key]!r}")
         return problems
-
-
-def _is_raised(value: Any) -> bool:
-    return isinstance(value, tuple) and len(value) == 3 and value[0] == "raised"
 
 
 def partial_channel(target: str, run: TargetRun) -> bool:

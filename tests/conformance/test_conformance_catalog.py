@@ -47,15 +47,8 @@ def check_expectations(example: Example, run: TargetRun) -> None:
 
 #: Cells of the matrix that do not conform yet: (example, engine) -> why. They run as strict
 #: xfails, so a fix shows up as an unexpected pass (then remove the entry); see
-#: docs/conformance.md.
-KNOWN_GAPS = {
-    ("cancel", engine): (
-        "the whole workflow is hosted by one native task, which fails on cancel_workflow "
-        "without passing its channel on: the results of the tasks that ran before the cancel "
-        "(load) are lost"
-    )
-    for engine in ("airflow", "dagster")
-}
+#: docs/conformance.md. (None at the moment.)
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def _matrix() -> list[Any]:
