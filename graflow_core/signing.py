@@ -27,7 +27,9 @@ unpickled; unsigned, tampered, truncated or wrong-key data raises
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from graflow_core.exceptions import ConfigError, GraflowError
@@ -144,6 +146,32 @@ def signing_key() -> bytes | None:
     Raises :class:`MissingSigningKeyError` when it is set but shorter than 32 bytes.
     """
     return _keys()[0]
+
+
+_process_key: list[str] = []  # this process's own signing key, made on first need
+
+
+@contextlib.contextmanager
+def process_key() -> Iterator[bool]:
+    """Give what runs in this block a signing key when none is configured (yields whether).
+
+    For runs whose signed data (checkpoints of a hosted workflow, large step values, pickled
+    task results) is written and read back in this process only -- a bridge's local run: without
+    ``GRAFLOW_SECRET_KEY`` (and without the insecure opt-out) a random key of this process is
+    set in the environment for the block, then removed again. Read such data inside the block.
+    """
+    if os.environ.get(KEY_ENV) or insecure_mode():
+        yield False
+        return
+    if not _process_key:
+        import secrets
+
+        _process_key.append(secrets.token_hex(32))
+    os.environ[KEY_ENV] = _process_key[0]
+    try:
+        yield True
+    finally:
+        os.environ.pop(KEY_ENV, None)
 
 
 def insecure_mode() -> bool:

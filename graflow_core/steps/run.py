@@ -377,13 +377,20 @@ def _own_entries(
     channel: _RecordingChannel,
     store: ValueStore,
     run_id: str,
+    lenient: bool = False,
 ) -> tuple[dict[str, list[Any]], tuple[str, ...]]:
+    """The step's own writes as payload entries; ``lenient`` (a failed step's partial output)
+    leaves out a value that cannot be encoded (unpicklable, no signing key) instead of raising."""
     after = channel._data
     entries: dict[str, list[Any]] = {}
     missing = object()
     for key, value in after.items():
         if key in channel.written or before.get(key, missing) is not value:
-            entries[key] = [step.index, *store.encode(value, run=run_id)]
+            try:
+                entries[key] = [step.index, *store.encode(value, run=run_id)]
+            except GraflowError:
+                if not lenient:
+                    raise
     for key in before:
         if key not in after:
             entries[key] = [step.index, DELETED]
@@ -478,8 +485,8 @@ def _run_tasks(
     before = dict(channel._data)
     engine = prep.workflow.create_engine()
 
-    def output(result: Any, follow: tuple[str, ...] | None) -> StepOutput:
-        entries, own_keys = _own_entries(step, before, channel, vs, run_id)
+    def output(result: Any, follow: tuple[str, ...] | None, lenient: bool = False) -> StepOutput:
+        entries, own_keys = _own_entries(step, before, channel, vs, run_id, lenient)
         merged = dict(state)
         merged.update(entries)
         return StepOutput(
@@ -498,7 +505,7 @@ def _run_tasks(
     try:
         result = engine.execute(ctx)
     except Exception as exc:
-        _attach(exc, lambda: output(None, None))
+        _attach(exc, lambda: output(None, None, lenient=True))
         raise
     finally:
         _finish_graph(prep, ctx.graph)
@@ -578,8 +585,8 @@ def _run_group(
     ctx, channel = _context(prep, graph, step.id, run_id, (step.id,), attempt, plugins, data, False)
     before = dict(channel._data)
 
-    def output() -> StepOutput:
-        entries, own_keys = _own_entries(step, before, channel, vs, run_id)
+    def output(lenient: bool = False) -> StepOutput:
+        entries, own_keys = _own_entries(step, before, channel, vs, run_id, lenient)
         return StepOutput(
             step_id=step.id,
             index=step.index,
@@ -595,7 +602,7 @@ def _run_group(
     try:
         prep.workflow.create_engine().execute(ctx)
     except Exception as exc:
-        _attach(exc, output)
+        _attach(exc, lambda: output(lenient=True))
         raise
     return output()
 

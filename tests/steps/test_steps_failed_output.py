@@ -125,3 +125,21 @@ def test_run_plan_reports_the_engines_channel_for_failed_runs(name, processes, s
     )
     assert type(run.error) is type(native.error)
     assert _comparable(run.channel) == _comparable(native.channel)
+
+
+def test_without_a_signing_key_the_partial_output_keeps_what_it_can_encode(monkeypatch):
+    monkeypatch.delenv("GRAFLOW_SECRET_KEY", raising=False)
+    monkeypatch.delenv("GRAFLOW_INSECURE_UNSIGNED_CHECKPOINTS", raising=False)
+    ref = f"{CATALOG}:build_failing"
+    load = run_step(ref, "load", StepInputs(params={"n": 1}), workflow_run_id="r")
+    with pytest.raises(GraflowRuntimeError) as caught:
+        run_step(
+            ref,
+            "explode",
+            StepInputs(params={"n": 1}, upstream={"load": load.to_payload()}),
+            workflow_run_id="r",
+        )
+    partial = failed_output(caught.value)
+    assert partial is not None  # the exception result needs a signed pickle: left out
+    assert partial.value("exploded") is True
+    assert "explode.__result__" not in partial.state
