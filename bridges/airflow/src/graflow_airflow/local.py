@@ -508,31 +508,6 @@ def _lost(task_id: str, run: AirflowRunResult) -> GraflowRuntimeError:
     )
 
 
-_process_key: list[str] = []  # this process's own signing key, made on first need
-
-
-@contextlib.contextmanager
-def _signing_key() -> Iterator[bool]:
-    """Give the run a signing key when none is configured (yields whether it did).
-
-    Checkpoints of a hosted workflow and large step values are signed; a local run writes and
-    reads them in this process only, so without ``GRAFLOW_SECRET_KEY`` (and without the
-    insecure opt-out) a random key of this process is set for the run, then removed again.
-    """
-    from graflow_core import signing
-
-    if os.environ.get(signing.KEY_ENV) or signing.insecure_mode():
-        yield False
-        return
-    if not _process_key:
-        _process_key.append(secrets.token_hex(32))
-    os.environ[signing.KEY_ENV] = _process_key[0]
-    try:
-        yield True
-    finally:
-        os.environ.pop(signing.KEY_ENV, None)
-
-
 @contextlib.contextmanager
 def _captured(enabled: bool) -> Iterator[list[str]]:
     """Capture what the process writes to its file descriptors 1 and 2 (stdout, stderr) while
@@ -597,6 +572,7 @@ def run_workflow(
         setup = prepare_airflow() + warm_up()
 
     from graflow_airflow.render import to_airflow_dag
+    from graflow_core.signing import process_key
     from graflow_core.spec.target_run import STATES, TargetRun, resolve_workflow
     from graflow_core.steps import plan_steps
 
@@ -608,11 +584,11 @@ def run_workflow(
     for op in dag.tasks:
         op.on_failure_callback = [failures]
     conf = dict(params or {})
-    with _lock, _signing_key() as ephemeral, _captured(quiet) as log:  # one run at a time
+    with _lock, process_key() as ephemeral, _captured(quiet) as log:  # one run at a time
         serialize_dag(dag)
         dag_run = dag.test(run_conf=conf)
         run = read_run(dag.dag_id, dag_run.run_id)
-    result, channel = _outcome(run, dag, plan, conf)
+        result, channel = _outcome(run, dag, plan, conf)  # signed values read with the key
     out = TargetRun("airflow")
     out.error = _error(run, dag, plan, failures)
     out.result = None if out.error is not None else result

@@ -20,6 +20,10 @@ what Dagster did:
   ``ParallelGroupError`` for a group whose policy fails ...). Dagster reduces exceptions to
   text in its events; the exception object itself is taken in process from a Dagster failure
   hook (``HookContext.op_exception``) attached to the job for this run.
+
+Without ``GRAFLOW_SECRET_KEY`` (and without the insecure opt-out), a random key of this process
+signs the run's pickled step values (large values, exception results of failed tasks) for the
+run; they never leave the process (``details["ephemeral_signing_key"]``).
 """
 
 from __future__ import annotations
@@ -162,13 +166,14 @@ def run_workflow(
     Raises:
         ConfigError: ``DAGSTER_HOME`` is set but its instance cannot be opened.
     """
+    from graflow_core.signing import process_key
     from graflow_dagster.render import RESOURCE_KEY, to_dagster_job
 
     run_params = dict(params or {})
     run_config: dict[str, Any] = {"resources": {RESOURCE_KEY: {"config": {"params": run_params}}}}
     if log_level is not None:
         run_config["loggers"] = {"console": {"config": {"log_level": log_level.upper()}}}
-    with _open_instance(instance) as (the_instance, instance_label):
+    with _open_instance(instance) as (the_instance, instance_label), process_key() as ephemeral:
         started_at = time.perf_counter()  # instance set-up excluded, rendering included
         errors: dict[str, BaseException] = {}
         job = to_dagster_job(_renderable(workflow), **job_options)
@@ -176,9 +181,10 @@ def run_workflow(
         result = job.execute_in_process(
             run_config=run_config, instance=the_instance, raise_on_error=False
         )
-        out = _target_run(job, result, run_params, errors)
+        out = _target_run(job, result, run_params, errors)  # signed values read with the key
         out.wall_seconds = time.perf_counter() - started_at
     out.details["instance"] = instance_label
+    out.details["ephemeral_signing_key"] = ephemeral
     return out
 
 
