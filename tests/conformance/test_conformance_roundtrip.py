@@ -19,7 +19,7 @@ from conformance_support import profile_name
 from hypothesis import assume, given, settings
 
 from graflow_core.spec import WorkflowSpec, build_spec, get_target
-from graflow_core.testing.catalog import EXAMPLES, Example, get_example
+from graflow_core.testing.catalog import EXAMPLES, Example
 
 #: The bridges whose parse reads back what their render made.
 ROUND_TRIPPING = ("airflow", "dagster")
@@ -95,15 +95,12 @@ def test_airflow_keeps_a_backoff_factor_of_zero() -> None:
     assert back == spec
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="graflow-prefect's parse records the Prefect task calls of a native flow's run; a "
-    "flow rendered from a spec runs the graflow engine and calls no task of its own "
-    "(RecordError), so the spec is not read back",
-)
-def test_prefect_reads_back_a_rendered_flow(prefect_server: Any) -> None:
-    example = get_example("diamond")
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
+def test_prefect_reads_back_a_rendered_flow(example: Any) -> None:
     spec = build_spec(example.build())
     bridge = get_target("prefect")
     assert bridge.render is not None and bridge.parse is not None
     assert bridge.parse(bridge.render(spec), **example.params) == spec
+    # rendered from the workflow object or a builder rather than a spec: the same spec
+    assert bridge.parse(bridge.render(example.build())) == spec
+    assert bridge.parse(bridge.render(example.build)) == spec

@@ -7,6 +7,7 @@ lazily (PEP 562) from the submodule that defines them, the first time they are u
   per graflow task (dynamic tasks included).
 - :class:`PrefectTaskHost` — the ``execute_task`` run plugin doing that (for custom flows).
 - :func:`retry_delays` — a ``RetryPolicy`` as Prefect's per-retry delays.
+- :func:`spec_from_rendered_flow` — the spec a flow made by :func:`to_prefect_flow` runs.
 - :func:`from_prefect_flow` — record a run of a Prefect flow into a graflow workflow;
   :func:`record_prefect_flow` — the same, returning the spec and what could not be expressed.
 - :func:`export_prefect_flow_file` — write a flow module that imports a workflow by reference
@@ -25,6 +26,7 @@ _LAZY: dict[str, str] = {
     "WorkflowSource": "graflow_prefect.flow",
     "retry_delays": "graflow_prefect.flow",
     "workflow_parameters": "graflow_prefect.flow",
+    "spec_from_rendered_flow": "graflow_prefect.flow",
     "from_prefect_flow": "graflow_prefect.record",
     "record_prefect_flow": "graflow_prefect.record",
     "RecordedFlow": "graflow_prefect.record",

@@ -611,3 +611,19 @@ def to_prefect_flow(
     if version is not None:
         options["version"] = version
     return Flow(fn=graflow_flow, name=flow_name, description=graflow_flow.__doc__, **options)
+
+
+def spec_from_rendered_flow(flow: Any) -> WorkflowSpec | None:
+    """The spec of a flow made by :func:`to_prefect_flow`, or ``None`` for any other flow.
+
+    A rendered flow runs the graflow engine and calls no Prefect task of its own, so it is read
+    back from what it runs (the spec it was given, else the spec of its workflow), not recorded.
+    """
+    run = getattr(getattr(flow, "fn", None), "__graflow_run__", None)
+    if not isinstance(run, _BridgedRun):
+        return None
+    if run.source.spec is not None and run.start_node == run.source.spec.start_node:
+        return run.source.spec
+    from graflow_core.spec import build_spec
+
+    return build_spec(run.source.fresh(), start_node=run.start_node)

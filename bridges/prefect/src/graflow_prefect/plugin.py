@@ -68,6 +68,13 @@ def prefect_capabilities() -> Capabilities:
 
 
 def _parse(flow: Any, **params: Any) -> WorkflowSpec:
+    """A flow rendered by graflow reads back as its spec; any other flow is recorded by running
+    it with ``params`` (:func:`~graflow_prefect.record.record_prefect_flow`)."""
+    from graflow_prefect.flow import spec_from_rendered_flow
+
+    rendered = spec_from_rendered_flow(flow)
+    if rendered is not None:
+        return rendered
     from graflow_prefect.record import record_prefect_flow
 
     return record_prefect_flow(flow, **params).spec
