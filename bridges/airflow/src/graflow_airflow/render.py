@@ -537,19 +537,29 @@ def spec_from_rendered_dag(dag: Any) -> WorkflowSpec:
 
 
 def _derive_retries(spec: WorkflowSpec, ops: Iterable[Any]) -> None:
-    """Each task's retry policy from its operator, unless the one rendered (the operator's
-    step's effective retry, from the stored spec) is the same."""
+    """Each task's retry policy from its operator, unless the operator's retry arguments are
+    still the ones rendered from its step's retry (the stored spec's policy is then kept as it
+    is: Airflow cannot express every policy exactly, e.g. a backoff factor of 0, and keeps
+    delays at microsecond resolution)."""
     for op in ops:
         step = op.graflow_step
         if step.kind == "group" or len(step.task_ids) != 1:
             continue
         task = spec.task(step.task_ids[0])
         before = step.retry
+        if _arguments_as_rendered(op, before):
+            continue
         derived = retry_from_operator(op, jitter=bool(before and before.jitter))
         if _retry_equal(derived, before):
             continue
         task.retry_policy = derived
         task.max_retries = derived.max_retries if derived else None
+
+
+def _arguments_as_rendered(op: Any, retry: RetryDef | None) -> bool:
+    """True when ``op``'s retry arguments are exactly what ``retry`` renders to."""
+    rendered = retry_arguments(retry)
+    return all(getattr(op, name, None) == value for name, value in rendered.items())
 
 
 def _retry_equal(a: RetryDef | None, b: RetryDef | None) -> bool:
