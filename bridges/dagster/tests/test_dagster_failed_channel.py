@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
+from graflow_core import task, workflow
+from graflow_core.core.workflow import WorkflowContext
+from graflow_core.exceptions import ParallelGroupError
 from graflow_core.spec.target_run import run_native, run_on
 from graflow_core.testing.catalog import get_example
 
@@ -44,3 +47,45 @@ def test_the_failing_op_still_fails_and_nothing_downstream_runs(
     failures = dagster_memory_instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
     assert [e.step_key for e in failures] == ["explode"]
     assert run.channel["exploded"] is True
+
+
+@task
+def start() -> int:
+    return 1
+
+
+@task
+def member_ok() -> int:
+    return 2
+
+
+@task
+def member_bad() -> int:
+    raise ValueError("the member fails")
+
+
+@task(inject_context=True)
+def side_bad(ctx: Any) -> int:
+    ctx.get_channel().set("side_wrote", True)
+    raise KeyError("the independent branch fails")
+
+
+def build_two_failures() -> WorkflowContext:
+    """A strict group failing and an independent branch (later in plan order) failing."""
+    with workflow("two_failures") as wf:
+        start >> (member_ok | member_bad).set_group_name("grp")  # type: ignore[operator]
+        start >> side_bad  # type: ignore[operator]
+    return wf
+
+
+def test_the_error_is_the_first_failure_in_plan_order(
+    dagster_memory_instance: DagsterInstance,
+) -> None:
+    native = run_native(build_two_failures, {})
+    run = run_on("dagster", build_two_failures, {}, instance=dagster_memory_instance)
+    assert type(native.error) is ParallelGroupError
+    assert type(run.error) is ParallelGroupError  # not the branch the engine never reached
+    assert run.states["grp"] == run.states["side_bad"] == "failed"
+    # the engine stopped at the group; Dagster also ran the independent branch (an extra)
+    assert _comparable(native.channel).items() <= _comparable(run.channel).items()
+    assert run.channel["side_wrote"] is True

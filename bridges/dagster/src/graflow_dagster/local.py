@@ -15,11 +15,13 @@ what Dagster did:
   ``upstream_failed`` (Dagster did not run it because an upstream op failed);
 * ``native_tasks`` — the ops that started; ``run_id`` — the Dagster run id, which is also
   ``ExecutionContext.workflow_run_id`` in every op;
-* ``error`` — the exception the first failed op (in job order) raised, as ``wf.execute()``
-  raises it natively (``GraflowRuntimeError`` with the task's exception as ``__cause__``,
-  ``ParallelGroupError`` for a group whose policy fails ...). Dagster reduces exceptions to
-  text in its events; the exception object itself is taken in process from a Dagster failure
-  hook (``HookContext.op_exception``) attached to the job for this run.
+* ``error`` — the exception the first failed op (in plan order, the order the graflow engine
+  runs the steps in, so when independent branches fail it is the one the engine stops at)
+  raised, as ``wf.execute()`` raises it natively (``GraflowRuntimeError`` with the task's
+  exception as ``__cause__``, ``ParallelGroupError`` for a group whose policy fails ...).
+  Dagster reduces exceptions to text in its events; the exception object itself is taken in
+  process from a Dagster failure hook (``HookContext.op_exception``) attached to the job for
+  this run.
 
 Without ``GRAFLOW_SECRET_KEY`` (and without the insecure opt-out), a random key of this process
 signs the run's pickled step values (large values, exception results of failed tasks) for the
@@ -181,17 +183,31 @@ def run_workflow(
         result = job.execute_in_process(
             run_config=run_config, instance=the_instance, raise_on_error=False
         )
-        out = _target_run(job, result, run_params, errors)  # signed values read with the key
+        order = {step.id: step.index for step in _plan(job, job_options).steps}
+        out = _target_run(job, result, run_params, errors, order)  # signed values: key set
         out.wall_seconds = time.perf_counter() - started_at
     out.details["instance"] = instance_label
     out.details["ephemeral_signing_key"] = ephemeral
     return out
 
 
+def _plan(job: Any, job_options: Mapping[str, Any]) -> Any:
+    """The step plan the job was rendered from (its spec is in the job's metadata)."""
+    from graflow_core.steps import plan_steps
+    from graflow_dagster.parse import job_to_spec
+
+    return plan_steps(job_to_spec(job), start_node=job_options.get("start_node"))
+
+
 def _target_run(
-    job: Any, result: Any, params: Mapping[str, Any], errors: Mapping[str, BaseException]
+    job: Any,
+    result: Any,
+    params: Mapping[str, Any],
+    errors: Mapping[str, BaseException],
+    order: Mapping[str, int],
 ) -> TargetRun:
-    """Read one ``execute_in_process`` result as a ``TargetRun``."""
+    """Read one ``execute_in_process`` result as a ``TargetRun`` (``order``: step id -> plan
+    index, which chooses the error when several ops failed)."""
     from graflow_core.exceptions import GraflowRuntimeError
     from graflow_dagster._compat import nodes_in_order, op_tags, upstream_of
     from graflow_dagster.parse import TAG_STEP_ID
@@ -202,6 +218,7 @@ def _target_run(
     failed_steps, skipped_steps = set(seen.failed), set(seen.skipped)
     states: dict[str, str] = {}
     step_ids: dict[str, str] = {}
+    failed_ops: list[str] = []
     error: BaseException | None = None
     for node in nodes_in_order(job):
         name = node.name
@@ -217,11 +234,15 @@ def _target_run(
         elif state == SUCCESS and step_id in skipped_steps:
             state = SKIPPED  # it ran but produced nothing (the step runtime skipped it)
         states[name] = state
-        if events.get(name) == FAILED and error is None:
-            error = errors.get(name) or GraflowRuntimeError(
-                f"Dagster op '{name}' (graflow step '{step_id}') failed: "
-                f"{messages.get(name, 'no error recorded')}"
-            )
+        if events.get(name) == FAILED:
+            failed_ops.append(name)
+    # the first failure in plan order (the order the engine runs the steps in), as natively
+    first = min(failed_ops, key=lambda n: order.get(step_ids[n], len(order)), default=None)
+    if first is not None:
+        error = errors.get(first) or GraflowRuntimeError(
+            f"Dagster op '{first}' (graflow step '{step_ids[first]}') failed: "
+            f"{messages.get(first, 'no error recorded')}"
+        )
     if error is None and not result.success:
         error = GraflowRuntimeError(_run_failure_message(result))
     return TargetRun(
