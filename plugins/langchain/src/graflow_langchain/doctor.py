@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from graflow_core.diagnostics import Check
-from graflow_core.plugins import env_flag, hookimpl
+from graflow_core.plugins import env_flag
 
 AREA = "langchain"
 #: The oldest langchain-core graflow-langchain supports.
@@ -60,13 +60,4 @@ def _tracing_check() -> Check:
     )
 
 
-class DoctorHooks:
-    """Mixin giving a plugin object graflow-langchain's ``diagnose`` hook."""
-
-    @hookimpl
-    def diagnose(self) -> list[Check]:
-        """:func:`diagnose`."""
-        return diagnose()
-
-
-__all__ = ["DoctorHooks", "diagnose"]
+__all__ = ["diagnose"]

@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from graflow_core.plugins import hookimpl
-from graflow_langchain.doctor import DoctorHooks
+from graflow_core.plugins.diagnosis import LazyDiagnosis
 
 
-class LangchainPlugin(DoctorHooks):
+class LangchainPlugin(LazyDiagnosis):
     """pluggy plugin object of graflow-langchain (the task type; ``graflow doctor``'s checks)."""
+
+    diagnosis = "graflow_langchain.doctor:diagnose"
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from graflow_core.diagnostics import Check, port_problem, url_problem, writable_check
-from graflow_core.plugins import env_flag, hookimpl
+from graflow_core.plugins import env_flag
 
 AREA = "metrics"
 # The names of graflow_metrics._api (not imported: it imports the health module).
@@ -100,13 +100,4 @@ def _serving() -> str | None:
     return server.url if server is not None and server.running else None
 
 
-class DoctorHooks:
-    """Mixin giving a plugin object graflow-metrics' ``diagnose`` hook."""
-
-    @hookimpl
-    def diagnose(self) -> list[Check]:
-        """:func:`diagnose`."""
-        return diagnose()
-
-
-__all__ = ["DoctorHooks", "diagnose"]
+__all__ = ["diagnose"]

@@ -37,8 +37,8 @@ from prometheus_client.utils import floatToGoString
 from graflow_core.core.task import ParallelGroup
 from graflow_core.exceptions import ConfigError
 from graflow_core.plugins import hookimpl
+from graflow_core.plugins.diagnosis import LazyDiagnosis
 from graflow_metrics import logcontext
-from graflow_metrics.doctor import DoctorHooks
 from graflow_metrics.health import FailureWindow
 
 #: Histogram buckets (seconds) of task and workflow durations.
@@ -284,7 +284,7 @@ def metric_set(
         return found
 
 
-class MetricsPlugin(DoctorHooks):
+class MetricsPlugin(LazyDiagnosis):
     """Run hooks that record Prometheus metrics (and keep the JSON-log context).
 
     Use it for one run (``wf.execute(plugins=[MetricsPlugin(registry=r)])``) or process-wide
@@ -308,6 +308,8 @@ class MetricsPlugin(DoctorHooks):
             (``RuntimeWarning``) and never fails the run.
         push_job: the ``job`` label of pushed metrics.
     """
+
+    diagnosis = "graflow_metrics.doctor:diagnose"
 
     def __init__(
         self,

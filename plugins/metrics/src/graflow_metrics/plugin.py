@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graflow_metrics.doctor import DoctorHooks
+from graflow_core.plugins.diagnosis import LazyDiagnosis
 
 
-class InactiveMetricsPlugin(DoctorHooks):
+class InactiveMetricsPlugin(LazyDiagnosis):
     """What the entry point registers when metrics are not enabled: no run hooks, no cost (only
     ``graflow doctor``'s ``diagnose``)."""
+
+    diagnosis = "graflow_metrics.doctor:diagnose"
 
     def __repr__(self) -> str:
         return (

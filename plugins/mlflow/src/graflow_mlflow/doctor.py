@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from graflow_core.diagnostics import Check, url_problem, writable_check, writable_problem
-from graflow_core.plugins import env_flag, hookimpl
+from graflow_core.plugins import env_flag
 from graflow_mlflow import config
 
 AREA = "mlflow"
@@ -97,13 +97,4 @@ def _file_problem(path: Path) -> str | None:
     return None
 
 
-class DoctorHooks:
-    """Mixin giving a plugin object graflow-mlflow's ``diagnose`` hook."""
-
-    @hookimpl
-    def diagnose(self) -> list[Check]:
-        """:func:`diagnose`."""
-        return diagnose()
-
-
-__all__ = ["TIMEOUT", "DoctorHooks", "diagnose"]
+__all__ = ["TIMEOUT", "diagnose"]

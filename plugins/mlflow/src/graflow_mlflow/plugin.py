@@ -13,12 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from graflow_core.plugins import env_flag, hookimpl
-from graflow_mlflow.doctor import DoctorHooks
+from graflow_core.plugins.diagnosis import LazyDiagnosis
 
 
-class MlflowPlugin(DoctorHooks):
+class MlflowPlugin(LazyDiagnosis):
     """The entry-point plugin when tracking is not switched on: the ``mlflow`` task type (and
     the ``diagnose`` hook of ``graflow doctor``) only."""
+
+    diagnosis = "graflow_mlflow.doctor:diagnose"
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

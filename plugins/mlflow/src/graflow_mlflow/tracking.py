@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from graflow_core.exceptions import GraflowWorkflowCanceledError, describe_error
 from graflow_core.plugins import env_flag, hookimpl
+from graflow_core.plugins.diagnosis import LazyDiagnosis
 from graflow_core.plugins.tracking import (
     RunTracker,
     TrackingWarning,
@@ -60,7 +61,6 @@ from graflow_core.plugins.tracking import (
     workflow_run_id,
 )
 from graflow_mlflow import config
-from graflow_mlflow.doctor import DoctorHooks
 
 __all__ = [
     "EnvMlflowTracking",
@@ -477,9 +477,11 @@ class MlflowTracking(RunTracker):
         return experiment_id
 
 
-class EnvMlflowTracking(DoctorHooks, MlflowTracking):
+class EnvMlflowTracking(LazyDiagnosis, MlflowTracking):
     """The entry-point plugin when ``GRAFLOW_MLFLOW=1``: tracking plus the ``mlflow`` task type
     (and ``graflow doctor``'s ``diagnose`` hook)."""
+
+    diagnosis = "graflow_mlflow.doctor:diagnose"
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

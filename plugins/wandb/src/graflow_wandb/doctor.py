@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from graflow_core.diagnostics import Check, writable_check
-from graflow_core.plugins import env_flag, hookimpl
+from graflow_core.plugins import env_flag
 
 AREA = "wandb"
 ENABLE_ENV = "GRAFLOW_WANDB"  # graflow_wandb.tracking.ENABLE_ENV (not imported: it is heavier)
@@ -83,13 +83,4 @@ def _mode_check(found: tuple[str, str], enabled: bool) -> Check:
     )
 
 
-class DoctorHooks:
-    """Mixin giving a plugin object graflow-wandb's ``diagnose`` hook."""
-
-    @hookimpl
-    def diagnose(self) -> list[Check]:
-        """:func:`diagnose`."""
-        return diagnose()
-
-
-__all__ = ["DoctorHooks", "diagnose"]
+__all__ = ["diagnose"]

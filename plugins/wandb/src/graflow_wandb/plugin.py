@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from graflow_core.plugins import env_flag, hookimpl
-from graflow_wandb.doctor import DoctorHooks
+from graflow_core.plugins.diagnosis import LazyDiagnosis
 
 
-class WandbPlugin(DoctorHooks):
+class WandbPlugin(LazyDiagnosis):
     """The entry-point plugin when tracking is not switched on: the ``wandb`` task type (and
     the ``diagnose`` hook of ``graflow doctor``) only."""
+
+    diagnosis = "graflow_wandb.doctor:diagnose"
 
     @hookimpl
     def register_task_types(self) -> list[Any]:

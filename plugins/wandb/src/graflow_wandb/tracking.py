@@ -50,6 +50,7 @@ from typing import Any
 
 from graflow_core.exceptions import describe_error
 from graflow_core.plugins import env_flag, hookimpl
+from graflow_core.plugins.diagnosis import LazyDiagnosis
 from graflow_core.plugins.tracking import (
     RunTracker,
     TrackingWarning,
@@ -58,7 +59,6 @@ from graflow_core.plugins.tracking import (
     task_key,
     workflow_run_id,
 )
-from graflow_wandb.doctor import DoctorHooks
 
 __all__ = [
     "EnvWandbTracking",
@@ -300,9 +300,11 @@ class WandbTracking(RunTracker):
         return self.project or workflow_name or "graflow"
 
 
-class EnvWandbTracking(DoctorHooks, WandbTracking):
+class EnvWandbTracking(LazyDiagnosis, WandbTracking):
     """The entry-point plugin when ``GRAFLOW_WANDB=1``: tracking plus the ``wandb`` task type
     (and ``graflow doctor``'s ``diagnose`` hook)."""
+
+    diagnosis = "graflow_wandb.doctor:diagnose"
 
     @hookimpl
     def register_task_types(self) -> list[Any]:
