@@ -150,9 +150,14 @@ def url_problem(url: str, timeout: float = 2.0) -> str | None:
     """
     import urllib.error
     import urllib.request
+    from urllib.parse import urlsplit
 
+    handlers = []
+    if (urlsplit(url).hostname or "") in ("localhost", "127.0.0.1", "::1"):
+        handlers.append(urllib.request.ProxyHandler({}))  # a local server: never via a proxy
+    opener = urllib.request.build_opener(*handlers)
     try:
-        with urllib.request.urlopen(url, timeout=timeout):
+        with opener.open(url, timeout=timeout):
             return None
     except urllib.error.HTTPError:
         return None
@@ -442,28 +447,68 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def _child(index: int, conn: Any) -> None:
+    """A forked child: diagnose bridge ``index`` and send the outcome back."""
+    try:
+        conn.send(_timed(_pending[index]))
+    except BaseException as exc:  # an unpicklable result, an interrupt ...
+        conn.send(exc)
+    finally:
+        conn.close()
+
+
 def _in_processes(bridges: list[Any], jobs: int) -> list[tuple[float, list[Check]]]:
+    """Diagnose ``bridges`` in forked processes, up to ``jobs`` at a time, each within
+    :data:`BRIDGE_TIMEOUT`; a process that hangs is terminated, one that dies is reported."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.connection import wait
 
     _pending[:] = bridges
     context = multiprocessing.get_context("fork")
-    results: list[tuple[float, list[Check]]] = []
+    results: dict[int, tuple[float, list[Check]]] = {}
+    running: dict[Any, tuple[int, Any, float]] = {}  # connection -> (index, process, deadline)
+
+    def fail(index: int, exc: BaseException) -> None:
+        bridge = bridges[index]
+        results[index] = (0.0, [failed_check(bridge.name, "diagnose", exc, bridge.distribution)])
+
+    queue = list(range(len(bridges)))
     try:
-        with ProcessPoolExecutor(min(jobs, len(bridges)), mp_context=context) as pool:
-            futures = [pool.submit(_timed_in_child, i) for i in range(len(bridges))]
-            for bridge, future in zip(bridges, futures, strict=True):
+        while queue or running:
+            while queue and len(running) < jobs:
+                index = queue.pop(0)
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_child, args=(index, send), daemon=True)
+                process.start()
+                send.close()
+                running[receive] = (index, process, time.monotonic() + BRIDGE_TIMEOUT)
+            soonest = min(deadline for _, _, deadline in running.values())
+            for ready in wait(list(running), timeout=max(0.0, soonest - time.monotonic())):
+                conn: Any = ready
+                index, process, _ = running.pop(conn)
+                outcome: Any
                 try:
-                    results.append(future.result(timeout=BRIDGE_TIMEOUT))
-                except Exception as exc:  # a hang, a crash, an unpicklable result
-                    if isinstance(exc, TimeoutError):
-                        exc = TimeoutError(f"no answer within {BRIDGE_TIMEOUT:g} s")
-                    results.append(
-                        (0.0, [failed_check(bridge.name, "diagnose", exc, bridge.distribution)])
-                    )
+                    outcome = conn.recv()
+                except EOFError:  # the process died without an answer
+                    process.join()
+                    outcome = RuntimeError(f"its process exited with code {process.exitcode}")
+                conn.close()
+                if isinstance(outcome, BaseException):
+                    fail(index, outcome)
+                else:
+                    results[index] = outcome
+            now = time.monotonic()
+            for late, (index, process, deadline) in list(running.items()):
+                if now >= deadline:
+                    process.terminate()  # never wait for a check that hangs
+                    running.pop(late)
+                    late.close()
+                    fail(index, TimeoutError(f"no answer within {BRIDGE_TIMEOUT:g} s"))
     finally:
+        for _, process, _ in running.values():
+            process.terminate()
         _pending.clear()
-    return results
+    return [results[i] for i in range(len(bridges))]
 
 
 def plugin_checks(manager: Any, areas: Iterable[str] | None = None) -> list[Check]:

@@ -57,15 +57,28 @@ def _user_location(exc: BaseException, file: Path, shown: str) -> str | None:
     return None
 
 
+#: This project's bridge and plugin packages (a user's own ``graflow_etl`` module is user code).
+_OUR_PACKAGES = (
+    "graflow_airflow",
+    "graflow_prefect",
+    "graflow_dagster",
+    "graflow_mlflow",
+    "graflow_wandb",
+    "graflow_langchain",
+    "graflow_metrics",
+    "graflow_migrate",
+)
+
+
 def _library_dirs() -> set[Path]:
-    """Directories whose frames are not the user's: graflow_core, the bridges and plugins
-    (``graflow_*`` packages, wherever installed), site-packages and the standard library."""
+    """Directories whose frames are not the user's: graflow_core, this project's bridges and
+    plugins (wherever installed), site-packages and the standard library."""
     import sysconfig
 
     dirs = {_PACKAGE_DIR}
-    for name, module in list(sys.modules.items()):
-        location = getattr(module, "__file__", None)
-        if "." not in name and name.startswith("graflow_") and location:
+    for name in _OUR_PACKAGES:
+        location = getattr(sys.modules.get(name), "__file__", None)
+        if location:
             dirs.add(Path(location).resolve().parent)
     for key in ("purelib", "platlib", "stdlib", "platstdlib"):
         with contextlib.suppress(KeyError, OSError):

@@ -129,13 +129,13 @@ def stdout_to_stderr() -> Iterator[None]:
     loggers holding it) to stderr, so that stdout holds only the report."""
     sys.stdout.flush()
     try:
-        fd = sys.stdout.fileno()
+        fd, target = sys.stdout.fileno(), sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
-        fd = -1  # not a real file (tests capturing it): sys.stdout is enough
+        fd = target = -1  # not real files (captured streams): redirecting sys.stdout is enough
     saved = os.dup(fd) if fd >= 0 else -1
     try:
         if saved >= 0:
-            os.dup2(sys.stderr.fileno(), fd)
+            os.dup2(target, fd)
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:

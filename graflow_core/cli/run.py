@@ -86,7 +86,7 @@ def _run_on(args: argparse.Namespace, params: dict[str, Any]) -> int:
         )
     started = time.perf_counter()
     wf, resolved, shown = _load_workflow(args.target)
-    if args.start is not None:
+    if target == "graflow" or args.start is not None:  # the engine: the plain run's checks
         options["start_node"] = _check_start(wf, args.start, shown)
     elif not wf.graph.nodes:
         _check_start(wf, None, shown)  # the engine's "has no tasks" error, on every target

@@ -99,6 +99,21 @@ def resolve_workflow(workflow: Any) -> Any:
     )
 
 
+def _as_spec_or_none(workflow: Any) -> Any:
+    """``workflow`` as a ``WorkflowSpec`` when it is one (or its dict / JSON), else ``None``."""
+    from graflow_core.spec.model import WorkflowSpec
+
+    if isinstance(workflow, WorkflowSpec):
+        return workflow
+    if isinstance(workflow, Mapping) or (
+        isinstance(workflow, str) and workflow.lstrip().startswith("{")
+    ):
+        from graflow_core.spec.load import _as_spec
+
+        return _as_spec(workflow)
+    return None
+
+
 class _Recorder:
     """Per-run plugin: keeps the context and which tasks finished or failed."""
 
@@ -123,10 +138,19 @@ class _Recorder:
 def run_native(
     workflow: Any, params: Mapping[str, Any] | None = None, **execute_kwargs: Any
 ) -> TargetRun:
-    """Run ``workflow`` on the graflow engine (the ``graflow`` target's ``run``)."""
+    """Run ``workflow`` on the graflow engine (the ``graflow`` target's ``run``).
+
+    A spec starts at its ``start_node`` (as every bridge starts it) unless ``start_node`` is
+    given. A ``WorkflowContext`` is run as it is, like ``wf.execute()``: tasks added at run time
+    stay in its graph; pass a builder or a reference for a fresh workflow per run.
+    ``execute_kwargs`` go to ``wf.execute()``.
+    """
     recorder = _Recorder()
     started = time.perf_counter()
     wf = resolve_workflow(workflow)
+    start_node = getattr(_as_spec_or_none(workflow), "start_node", None)
+    if start_node is not None:
+        execute_kwargs.setdefault("start_node", start_node)  # as the bridges start a spec
     out = TargetRun("graflow")
     try:
         out.result, ctx = wf.execute(

@@ -182,7 +182,36 @@ def test_bridges_diagnosed_in_processes_at_once(
     _bridge(bridges, "crash", crash)
     assert main(["doctor", "--jobs", "2", "--target", "crash", "first"]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"^crash\n  fail  diagnose +the diagnosis raised BrokenProcessPool", out, re.M)
+    assert re.search(
+        r"^crash\n  fail  diagnose +the diagnosis raised RuntimeError: its process exited with "
+        r"code 3",
+        out,
+        re.M,
+    )
+
+
+def test_a_hanging_diagnosis_is_stopped_at_its_deadline(
+    pm: object, bridges: list[str], capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    import time
+
+    import graflow_core.diagnostics as diagnostics
+
+    monkeypatch.setattr(diagnostics, "BRIDGE_TIMEOUT", 1.0)
+
+    def hang() -> list[Check]:
+        time.sleep(60)
+        return []
+
+    _bridge(bridges, "hang", hang)
+    _bridge(bridges, "quick", lambda: [Check("quick", "db", "ok", "fine")])
+    started = time.monotonic()
+    code = main(["doctor", "--jobs", "2", "--target", "hang", "quick"])
+    elapsed = time.monotonic() - started
+    out = capsys.readouterr().out
+    assert code == 1 and elapsed < 15, elapsed  # not the 60 s the check would sleep
+    assert re.search(r"^hang\n  fail  diagnose +.*no answer within 1 s", out, re.M)
+    assert re.search(r"^quick\n  ok    db +fine$", out, re.M)
 
 
 def test_plugin_diagnose_hooks_each_run_on_their_own(
@@ -276,6 +305,24 @@ def test_check_helpers(tmp_path: Path) -> None:
     thread.start()
     try:  # an error status (501 here) still means the server is there
         assert url_problem(f"http://127.0.0.1:{server.server_address[1]}/health", 2.0) is None
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_local_url_is_checked_without_the_proxy(monkeypatch) -> None:
+    import http.server
+    import threading
+
+    from graflow_core.diagnostics import url_problem
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # a proxy that is not there
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        assert url_problem(f"http://127.0.0.1:{server.server_port}/health", 2.0) is None
     finally:
         server.shutdown()
         server.server_close()

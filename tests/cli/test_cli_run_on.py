@@ -121,3 +121,38 @@ def test_on_airflow_json_keeps_stdout_for_the_json(flow: Path, tmp_path: Path) -
     assert data["target"] == "airflow" and data["result"] == 11
     assert data["results"] == {"first": 10, "second": 11}
     assert data["native_tasks"] == 2
+
+
+def test_on_graflow_checks_the_start_node_like_a_plain_run(tmp_path: Path) -> None:
+    (tmp_path / "two.py").write_text(
+        "from graflow_core import task, workflow\n"
+        "with workflow('two') as wf:\n"
+        "    @task\n"
+        "    def a() -> int:\n"
+        "        return 1\n"
+        "    @task\n"
+        "    def b() -> int:\n"
+        "        return 2\n"
+        "    a\n"
+        "    b\n"
+    )
+    plain = graflow(tmp_path, "run", "two.py")
+    on = graflow(tmp_path, "run", "two.py", "--on", "graflow")
+    assert plain.returncode == on.returncode == 2
+    assert plain.stderr == on.stderr and "--start" in on.stderr
+    assert graflow(tmp_path, "run", "two.py", "--on", "graflow", "--start", "b").stdout.endswith(
+        "2\n"
+    )
+
+
+def test_json_output_when_stderr_is_not_a_file(flow: Path) -> None:
+    import contextlib
+    import io
+
+    from graflow_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["run", str(flow / "small.py"), "--on", "graflow", "--json"])
+    assert code == 0, err.getvalue()
+    assert json.loads(out.getvalue())["result"] == 21

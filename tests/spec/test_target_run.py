@@ -85,9 +85,26 @@ def test_resolve_workflow_rejects_what_is_not_a_workflow() -> None:
         resolve_workflow(lambda: "not a workflow")
 
 
+def test_a_spec_starts_at_its_start_node_natively_as_on_the_bridges() -> None:
+    spec = build_spec(get_example("linear").build(), start_node="transform")
+    run = run_native(spec, {"load": 5})
+    assert run.ok and run.result == "10 items"
+    assert list(run.states) == ["transform", "report"]
+    assert run_native(spec.to_json(), {"load": 5}).result == "10 items"
+    # an explicit start node wins
+    assert run_native(spec, {"n": 1}, start_node="load").result == "4 items"
+
+
 def test_lazy_callable_imports_on_first_call_only() -> None:
+    import sys
+
+    sys.modules.pop("graflow_core.testing.checkpoints", None)
+    lazy = LazyCallable("graflow_core.testing.checkpoints:__name__.upper")
+    assert repr(lazy) == "LazyCallable('graflow_core.testing.checkpoints:__name__.upper')"
+    assert "graflow_core.testing.checkpoints" not in sys.modules  # nothing imported yet
+    assert lazy() == "GRAFLOW_CORE.TESTING.CHECKPOINTS"
+    assert "graflow_core.testing.checkpoints" in sys.modules
     lazy = LazyCallable("json:dumps")
-    assert repr(lazy) == "LazyCallable('json:dumps')"
     assert lazy([1]) == "[1]"
     with pytest.raises(ConfigError, match="module:attr"):
         LazyCallable("json.dumps")
