@@ -10,7 +10,8 @@ one test)::
 
 It implements every hook of :mod:`graflow_core.plugins.hookspecs` and returns ``None`` from
 each, so it never changes what happens: ``execute_task`` and ``checkpoint_store`` fall through
-to the next plugin or the core, and ``register_task_types`` / ``register_bridges`` add nothing.
+to the next plugin or the core, and ``register_task_types`` / ``register_bridges`` /
+``diagnose`` add nothing.
 """
 
 from __future__ import annotations
@@ -229,6 +230,11 @@ class HookRecorder:
     def register_bridges(self) -> None:
         """Record ``register_bridges`` (adds none)."""
         self._record("register_bridges")
+
+    @hookimpl
+    def diagnose(self) -> None:
+        """Record ``diagnose`` (``graflow doctor``; adds no checks)."""
+        self._record("diagnose")
 
     def __repr__(self) -> str:
         return f"HookRecorder({len(self.calls)} calls)"

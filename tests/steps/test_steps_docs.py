@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _section() -> str:
     text = (ROOT / "docs" / "bridges.md").read_text(encoding="utf-8")
-    return text[text.index("## 6. Static targets") :]
+    start = text.index("## 6. Static targets")
+    return text[start : text.index("\n## 7", start)]
 
 
 def test_static_targets_example_runs_as_printed(capsys):

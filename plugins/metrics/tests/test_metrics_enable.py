@@ -190,3 +190,28 @@ def test_enable_refuses_when_disabled_by_name() -> None:
     finally:
         manager.unblock("graflow-metrics")
     assert graflow_metrics.active_plugin() is None
+
+
+def test_env_plugin_serves_from_the_first_run_not_at_load() -> None:
+    """Loading the entry point (graflow doctor does) starts no server; the first run does."""
+    done = _run_python(
+        """
+        import graflow_metrics.plugin
+        from graflow_core import task, workflow
+
+        plugin = graflow_metrics.plugin.plugin
+        print(plugin.server)
+        with workflow("first") as wf:
+            @task
+            def a() -> int:
+                return 1
+
+        wf.execute(plugins=[plugin])
+        print(plugin.server.running)
+        """,
+        GRAFLOW_METRICS="1",
+        GRAFLOW_METRICS_PORT="0",
+        GRAFLOW_DISABLE_PLUGIN_AUTOLOAD="1",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["None", "True"]

@@ -140,28 +140,20 @@ def disable() -> None:
 
 def plugin_from_env() -> MetricsPlugin:
     """The entry-point plugin when ``GRAFLOW_METRICS=1``: serves on ``GRAFLOW_METRICS_PORT``
-    (default 9464) and ``GRAFLOW_METRICS_HOST`` (default 127.0.0.1).
+    (default 9464) and ``GRAFLOW_METRICS_HOST`` (default 127.0.0.1) from the first workflow
+    run on (loading the plugin alone, as ``graflow doctor`` does, starts no server).
 
     When the port is taken (several worker processes on one host) the plugin still records,
     without a server, and a ``RuntimeWarning`` says so.
     """
-    import warnings
-
     from graflow_metrics.exporter import MetricsPlugin
 
     port = _env_port()
     plugin = MetricsPlugin(push_gateway=os.environ.get(ENV_PUSHGATEWAY, "").strip() or None)
-    try:
-        plugin.serve(
-            9464 if port is None else port,
-            host=os.environ.get(ENV_HOST, "").strip() or "127.0.0.1",
-        )
-    except ConfigError as exc:
-        warnings.warn(
-            f"graflow-metrics (GRAFLOW_METRICS=1) records metrics but serves none: {exc}",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    plugin.serve_at_first_run(
+        9464 if port is None else port,
+        host=os.environ.get(ENV_HOST, "").strip() or "127.0.0.1",
+    )
     checkpoint_dir = os.environ.get(ENV_CHECKPOINT_DIR, "").strip() or None
     _register_builtin_checks(plugin, checkpoint_dir, True)
     return plugin

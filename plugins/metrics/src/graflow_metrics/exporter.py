@@ -334,8 +334,32 @@ class MetricsPlugin(LazyDiagnosis):
         self._inflight = self.metrics.inflight
         self.log_context = log_context
         self.server: Any = None
+        self._serve_at_first_run: tuple[int, str] | None = None
         if port is not None:
             self.serve(port, host=host)
+
+    def serve_at_first_run(self, port: int, *, host: str = "127.0.0.1") -> None:
+        """Start the HTTP endpoint when the first workflow run starts (what the entry point
+        does with ``GRAFLOW_METRICS=1``: loading the plugin, e.g. for ``graflow doctor``,
+        starts nothing). A port that cannot be used gives a ``RuntimeWarning`` then; the
+        plugin still records."""
+        self._serve_at_first_run = (port, host)
+
+    def _start_deferred_server(self) -> None:
+        pending, self._serve_at_first_run = self._serve_at_first_run, None
+        if pending is None:
+            return
+        import warnings
+
+        port, host = pending
+        try:
+            self.serve(port, host=host)
+        except ConfigError as exc:
+            warnings.warn(
+                f"graflow-metrics (GRAFLOW_METRICS=1) records metrics but serves none: {exc}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def serve(self, port: int = 0, *, host: str = "127.0.0.1") -> Any:
         """Start (once) the HTTP endpoint for this plugin's registry; returns the server."""
@@ -355,6 +379,8 @@ class MetricsPlugin(LazyDiagnosis):
     @hookimpl
     def workflow_start(self, context: Any, workflow_name: str) -> None:
         """A run starts."""
+        if self._serve_at_first_run is not None:
+            self._start_deferred_server()
         self.metrics.runs[id(context)] = (context, workflow_name or "", _perf())
         if self.log_context or (self.log_context is None and logcontext.wanted):
             logcontext.enter_workflow(context, workflow_name)
