@@ -9,6 +9,7 @@ name, and :func:`run_native` is the ``graflow`` target's ``run`` (the engine its
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -172,6 +173,33 @@ def run_native(
     return out
 
 
+def check_run_params(target: str, params: Mapping[str, Any] | None) -> None:
+    """Raise :class:`~graflow_core.exceptions.ConfigError` unless every run parameter is JSON.
+
+    Orchestrators store a run's parameters as JSON (Airflow's DAG-run conf, Dagster's run
+    config, Prefect's flow-run parameters), so a bridge's ``run_workflow`` checks them before
+    it renders anything; the error names the parameter and what to do. The graflow engine
+    itself (:func:`run_native`) takes any value and does not call this.
+    """
+    for key, value in (params or {}).items():
+        if not isinstance(key, str):
+            raise ConfigError(
+                f"Cannot run on {target}: run parameter {key!r} has a "
+                f"{type(key).__name__} name; {target} stores run parameters as JSON, whose "
+                "keys are strings. Use a string name."
+            )
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ConfigError(
+                f"Cannot run on {target}: run parameter '{key}' is not JSON-serialisable "
+                f"({type(value).__name__}: {exc}); {target} stores run parameters as JSON. "
+                "Pass a JSON value (str, number, bool, None, list, dict with string keys) - "
+                "e.g. a path or an id, and load the object in the first task - or run it "
+                "natively (run_native / --on graflow), which takes any value."
+            ) from None
+
+
 def run_on(
     target: str, workflow: Any, params: Mapping[str, Any] | None = None, **options: Any
 ) -> TargetRun:
@@ -192,4 +220,4 @@ def run_on(
     return runner(workflow, dict(params or {}), **options)
 
 
-__all__ = ["STATES", "TargetRun", "resolve_workflow", "run_native", "run_on"]
+__all__ = ["STATES", "TargetRun", "check_run_params", "resolve_workflow", "run_native", "run_on"]

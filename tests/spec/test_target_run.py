@@ -113,3 +113,20 @@ def test_lazy_callable_imports_on_first_call_only() -> None:
     missing = LazyCallable("json:no_such_function")
     with pytest.raises(Exception, match="no attribute path"):
         missing()
+
+
+def test_check_run_params_names_the_key_that_is_not_json(tmp_path) -> None:
+    from graflow_core.spec.target_run import check_run_params
+
+    check_run_params("dagster", {"n": 1, "xs": [1, "a", None], "d": {"k": 1.5}})
+    check_run_params("dagster", None)
+    with pytest.raises(ConfigError, match=r"dagster: run parameter 'when' is not JSON.*JSON value"):
+        check_run_params("dagster", {"ok": 1, "when": object()})
+    with pytest.raises(ConfigError, match=r"run parameter 'nested'"):
+        check_run_params("airflow", {"nested": {"a": {1, 2}}})
+    with pytest.raises(ConfigError, match=r"run parameter 3 has a int name"):
+        check_run_params("prefect", {3: "x"})
+    # the engine itself takes any value
+    linear = get_example("linear")
+    params = {**linear.run_params(str(tmp_path)), "anything": object()}
+    assert run_native(linear.build, params).error is None

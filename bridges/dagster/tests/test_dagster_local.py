@@ -196,3 +196,16 @@ def test_error_after_the_last_dagster_retry(
     assert (tmp_path / "dagster" / "always_fails.attempts").read_text() == "4"  # 1 + 3 retries
     assert run.details["retries"] == {"always_fails": 3}
     assert run.states == {"always_fails": "failed", "double": "upstream_failed"}
+
+
+def test_a_run_parameter_that_is_not_json_is_a_config_error(
+    dagster_memory_instance: DagsterInstance, tmp_path: Path
+) -> None:
+    # Dagster stores the run config as JSON: its own SerializationError used to surface
+    linear = get_example("linear")
+    with pytest.raises(ConfigError, match=r"run parameter 'started' is not JSON"):
+        run_workflow(
+            linear.reference,
+            {**linear.run_params(str(tmp_path)), "started": object()},
+            instance=dagster_memory_instance,
+        )

@@ -36,7 +36,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from graflow_core.spec.target_run import TargetRun, resolve_workflow
+from graflow_core.spec.target_run import TargetRun, check_run_params, resolve_workflow
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -166,12 +166,14 @@ def run_workflow(
         problems (a preflight error, a bad reference) raise a ``GraflowError`` instead.
 
     Raises:
-        ConfigError: ``DAGSTER_HOME`` is set but its instance cannot be opened.
+        ConfigError: ``DAGSTER_HOME`` is set but its instance cannot be opened, or a run
+            parameter is not JSON-serialisable (Dagster stores run config as JSON).
     """
     from graflow_core.signing import process_key
     from graflow_dagster.render import RESOURCE_KEY, to_dagster_job
 
     run_params = dict(params or {})
+    check_run_params("dagster", run_params)  # Dagster stores the run config as JSON
     run_config: dict[str, Any] = {"resources": {RESOURCE_KEY: {"config": {"params": run_params}}}}
     if log_level is not None:
         run_config["loggers"] = {"console": {"config": {"log_level": log_level.upper()}}}
