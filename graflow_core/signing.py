@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -149,6 +150,8 @@ def signing_key() -> bytes | None:
 
 
 _process_key: list[str] = []  # this process's own signing key, made on first need
+_process_key_users = 0  # process_key() blocks running now (the first set the key)
+_process_key_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -159,19 +162,34 @@ def process_key() -> Iterator[bool]:
     task results) is written and read back in this process only -- a bridge's local run: without
     ``GRAFLOW_SECRET_KEY`` (and without the insecure opt-out) a random key of this process is
     set in the environment for the block, then removed again. Read such data inside the block.
+
+    Blocks may overlap (local runs in threads): the key is set by the first and removed when the
+    last of them ends, never under a block still running.
     """
-    if os.environ.get(KEY_ENV) or insecure_mode():
+    global _process_key_users
+    with _process_key_lock:
+        shared = _process_key_users > 0  # another block set the key and still runs
+        if not shared and (os.environ.get(KEY_ENV) or insecure_mode()):
+            use = False
+        else:
+            use = True
+            if not shared:
+                if not _process_key:
+                    import secrets
+
+                    _process_key.append(secrets.token_hex(32))
+                os.environ[KEY_ENV] = _process_key[0]
+            _process_key_users += 1
+    if not use:
         yield False
         return
-    if not _process_key:
-        import secrets
-
-        _process_key.append(secrets.token_hex(32))
-    os.environ[KEY_ENV] = _process_key[0]
     try:
         yield True
     finally:
-        os.environ.pop(KEY_ENV, None)
+        with _process_key_lock:
+            _process_key_users -= 1
+            if _process_key_users == 0 and os.environ.get(KEY_ENV) == _process_key[0]:
+                os.environ.pop(KEY_ENV, None)
 
 
 def insecure_mode() -> bool:

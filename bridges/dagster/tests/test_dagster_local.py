@@ -3,6 +3,7 @@ with the same result, final channel and failure types as natively; states, run i
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,44 @@ def test_a_run_parameter_that_is_not_json_is_a_config_error(
             {**linear.run_params(str(tmp_path)), "started": object()},
             instance=dagster_memory_instance,
         )
+
+
+def test_overlapping_process_keys_keep_the_key_until_the_last_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from graflow_core.signing import KEY_ENV, process_key
+
+    monkeypatch.delenv(KEY_ENV)
+    first, second = process_key(), process_key()
+    assert first.__enter__() is True
+    assert second.__enter__() is True  # it uses the process key too
+    key = os.environ[KEY_ENV]
+    first.__exit__(None, None, None)
+    assert os.environ.get(KEY_ENV) == key  # not removed under the second
+    second.__exit__(None, None, None)
+    assert KEY_ENV not in os.environ
+
+
+def test_two_concurrent_runs_without_a_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each local run sets the process's temporary key; one ending must not remove it under
+    the other (whose failed op's exception result is signed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from graflow_core.signing import KEY_ENV
+
+    monkeypatch.delenv(KEY_ENV)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    example = get_example("failing")
+
+    def one(i: int) -> TargetRun:
+        (tmp_path / str(i)).mkdir()
+        return run_workflow(example.reference, example.run_params(str(tmp_path / str(i))))
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(one, range(2)))
+    for run in runs:
+        assert type(run.error) is GraflowRuntimeError, run.error
+        assert isinstance(run.error.__cause__, CatalogError)
+        assert isinstance(run.results["explode"], CatalogError)
+        assert run.details["ephemeral_signing_key"] is True
+    assert KEY_ENV not in os.environ
