@@ -70,3 +70,30 @@ def build_scale() -> WorkflowContext:
 
 
 not_a_workflow = 42
+
+
+@task(inject_context=True)
+def jump_to_second(ctx: Any) -> str:
+    """Jumps (goto) to its second successor."""
+    ctx.next_task(ctx.graph.get_node("n2"), goto=True)
+    return "n2"
+
+
+@task(inject_context=True)
+def mark(ctx: Any) -> str:
+    ctx.get_channel().set(f"seen.{ctx.task_id}", True)
+    return ctx.task_id
+
+
+def build_goto_past_a_join() -> WorkflowContext:
+    """A random differential draw: ``n0`` jumps to ``n2``; ``n4`` follows both ``n0`` and
+    ``n2``, so the jump skips it (n0's other successors n1, n3 too): the result is n2's."""
+    with workflow("goto_past_a_join") as wf:
+        n0 = jump_to_second(task_id="n0")
+        n1, n2, n3, n4 = (mark(task_id=f"n{i}") for i in range(1, 5))
+        n0 >> n1
+        n0 >> n2
+        n0 >> n3
+        n0 >> n4
+        n2 >> n4
+    return wf

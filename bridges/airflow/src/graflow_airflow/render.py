@@ -139,22 +139,32 @@ class GraflowTaskOperator(BaseOperator):
         return super().__deepcopy__(memo)
 
     # upstream payloads -> inputs -> run_step -> payload + readable results
-    def _inputs(self, context: Any) -> Any:
-        """The step's :class:`~graflow_core.steps.StepInputs` from the upstream XComs."""
+    def _upstream_payloads(self, context: Any) -> dict[str, Any]:
+        """``{upstream step id: its payload}`` of the upstream steps that pushed one."""
+        ti = context["ti"]
+        found: dict[str, Any] = {}
+        task_of = self.graflow_options.get("step_task_ids", {})
+        for step_id in self.graflow_step.upstream:
+            payload = ti.xcom_pull(task_ids=task_of.get(step_id, step_id), key=PAYLOAD_KEY)
+            if payload is not None:
+                found[step_id] = payload
+        return found
+
+    def _inputs(self, context: Any, upstream: dict[str, Any] | None = None) -> Any:
+        """The step's :class:`~graflow_core.steps.StepInputs` from the upstream XComs
+        (``upstream``: the payloads when pulled already)."""
         from graflow_core.steps import StepInputs
 
         ti = context["ti"]
         params = run_parameters(context)
-        upstream: dict[str, Any] = {}
-        missing: dict[str, str] = {}
+        if upstream is None:
+            upstream = self._upstream_payloads(context)
         task_of = self.graflow_options.get("step_task_ids", {})
-        for step_id in self.graflow_step.upstream:
-            task_id = task_of.get(step_id, step_id)
-            payload = ti.xcom_pull(task_ids=task_id, key=PAYLOAD_KEY)
-            if payload is None:
-                missing[step_id] = task_id
-            else:
-                upstream[step_id] = payload
+        missing = {
+            step_id: task_of.get(step_id, step_id)
+            for step_id in self.graflow_step.upstream
+            if step_id not in upstream
+        }
         failed: dict[str, str] = {}
         skipped: list[str] = []
         if missing:
@@ -188,11 +198,19 @@ class GraflowTaskOperator(BaseOperator):
             step.kind,
             ", ".join(step.task_ids) or "join of the group's members",
         )
+        payloads = self._upstream_payloads(context)
+        skipped_by = _not_following(payloads, step.id)
+        if skipped_by:
+            # A branch that did not follow this step: Airflow's branch skip leaves alone a task
+            # that is also downstream of a chosen branch (a join), the step plan skips it.
+            raise AirflowSkipException(
+                f"Step '{step.id}' is skipped: {', '.join(skipped_by)} did not follow it (goto)"
+            )
         try:
             output = run_step(
                 self.graflow_spec,
                 self.graflow_step.id,
-                self._inputs(context),
+                self._inputs(context, payloads),
                 workflow_run_id=f"{ti.dag_id}/{run_id}",
                 start_node=self.graflow_options.get("start_node"),
             )
@@ -242,6 +260,17 @@ class GraflowBranchTaskOperator(GraflowTaskOperator, BranchMixIn):
         else:
             chosen = [step_tasks.get(s, s) for s in follow]
         self.do_branch(context, chosen)
+
+
+def _not_following(upstream: Mapping[str, Any], step_id: str) -> list[str]:
+    """The upstream steps whose output names the steps it follows (a ``goto``) without
+    ``step_id``: the step plan skips ``step_id`` then (``graflow_core.steps.run_plan``)."""
+    out = []
+    for up, payload in upstream.items():
+        follow = payload.get("follow") if isinstance(payload, Mapping) else None
+        if follow is not None and step_id not in follow:
+            out.append(up)
+    return out
 
 
 def run_parameters(context: Mapping[str, Any]) -> dict[str, Any]:
