@@ -13,6 +13,9 @@ checked against the catalogue's expected result and channel.
 Reported per engine: set-up (first run), median wall time per run, per graflow task, the
 orchestrator's task count, and the ratio to the graflow engine's run.
 
+An engine whose process does not finish within ``CHILD_TIMEOUT`` is reported as
+``{"error": "timeout"}``; the others still run.
+
 Usage: python benchmarks/engines_bench.py [--runs N] [--only ENGINE ...]
 Prints one line ``BENCH_RESULT {json}``.
 """
@@ -20,9 +23,11 @@ Prints one line ``BENCH_RESULT {json}``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -32,26 +37,55 @@ from pathlib import Path
 
 ENGINES = ("graflow", "airflow", "prefect", "dagster")
 EXAMPLE = "nested_groups"
+# The engines' environment is the flagship demo's (examples/flagship/environment.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
 
-def _engine_env(engine: str, home: Path) -> dict[str, str]:
-    """The environment keeping ``engine``'s state under ``home`` (embedded SQLite, offline)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AIRFLOW", "PREFECT_", "DAGSTER_", "MLFLOW_", "WANDB_"))
-    }
-    env.update({"DO_NOT_TRACK": "1", "DAGSTER_DISABLE_TELEMETRY": "yes"})
+def _engine_env(home: Path) -> dict[str, str]:
+    """The environment keeping an engine's state under ``home`` (embedded SQLite, offline).
+
+    The flagship demo's definition (``examples/flagship/environment.py``), untracked: none of
+    the user's orchestrator, tracking (GRAFLOW_MLFLOW, GRAFLOW_WANDB, ...) or metrics settings
+    reach the timed runs.
+    """
+    from flagship.environment import engine_environment
+
+    env = engine_environment(home, tracking=False)
     env.setdefault("GRAFLOW_SECRET_KEY", "engines-bench-" + "0" * 40)
-    if engine == "airflow":
-        from graflow_airflow.local import local_environment
-
-        env.update(local_environment(home))
-    elif engine == "prefect":
-        from graflow_prefect.local import local_environment
-
-        env.update(local_environment(home))
     return env
+
+
+#: Seconds one engine's child process may take (its set-up and every run).
+CHILD_TIMEOUT = 900.0
+
+
+def _run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, str] | None:
+    """Run ``cmd`` in a session of its own: (exit code, stdout, stderr), or None on timeout.
+
+    On timeout the child's whole process group is killed (Prefect's server with it), so that
+    nothing holds the pipes open.
+    """
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=CHILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        killpg = getattr(os, "killpg", None)
+        if killpg is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                killpg(proc.pid, signal.SIGKILL)  # the group this script started
+        else:  # pragma: no cover - not POSIX
+            proc.kill()
+        proc.communicate()
+        return None
+    return proc.returncode, out, err
 
 
 def child(engine: str, runs: int) -> dict:
@@ -100,17 +134,18 @@ def main(argv: list[str] | None = None) -> dict:
         for engine in args.only or ENGINES:
             home = scratch / engine
             home.mkdir()
-            proc = subprocess.run(
+            ran = _run_child(
                 [sys.executable, __file__, "--child", engine, "--runs", str(args.runs)],
-                env=_engine_env(engine, home),
-                cwd=home,
-                capture_output=True,
-                text=True,
-                timeout=900,
+                _engine_env(home),
+                home,
             )
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_CHILD ")]
-            if proc.returncode != 0 or not lines:
-                result[engine] = {"error": (proc.stderr or proc.stdout)[-600:]}
+            if ran is None:
+                result[engine] = {"error": "timeout"}
+                continue
+            code, stdout, stderr = ran
+            lines = [ln for ln in stdout.splitlines() if ln.startswith("BENCH_CHILD ")]
+            if code != 0 or not lines:
+                result[engine] = {"error": (stderr or stdout)[-600:]}
                 continue
             result[engine] = json.loads(lines[-1][len("BENCH_CHILD ") :])
     finally:

@@ -54,7 +54,7 @@ def main() -> int:
         print(f"enrich_fx calls  : {etl_workflow._fx_attempts['count']} (1 failure, 1 retry)")
         print(f"wall time        : {took:.1f} ms (incl. a 10 ms retry backoff and a checkpoint)")
 
-        _section("2. Crash after the checkpoint, resume in another process")
+        _section("2. A child process crashes after the checkpoint; resume here")
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]); import etl_workflow; "
             "etl_workflow.build().execute(initial_channel={'checkpoint_path': sys.argv[2]})"

@@ -30,6 +30,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -46,8 +47,7 @@ sys.path.insert(0, str(HERE))
 os.environ.setdefault("GRAFLOW_SECRET_KEY", secrets.token_hex(32))
 
 from flagship import engine_run, etl  # noqa: E402
-from graflow_airflow.local import local_environment as airflow_environment  # noqa: E402
-from graflow_prefect.local import local_environment as prefect_environment  # noqa: E402
+from flagship.environment import engine_environment  # noqa: E402
 
 ENGINES = ("graflow", "airflow", "prefect", "dagster")
 LABELS = {
@@ -56,9 +56,6 @@ LABELS = {
     "prefect": "Prefect",
     "dagster": "Dagster",
 }
-#: Environment variables of the user's own set-up that must not leak into the demo's engines.
-FOREIGN_ENV = ("AIRFLOW", "PREFECT_", "DAGSTER_", "MLFLOW_", "WANDB_", "GRAFLOW_MLFLOW")
-FOREIGN_ENV_NAMES = ("GRAFLOW_WANDB", "GRAFLOW_METRICS")
 PREFECT_FLOW = ROOT / "examples" / "migration" / "prefect" / "etl_retries.py"
 
 
@@ -70,38 +67,18 @@ def _section(title: str) -> None:
 
 
 def engine_env(scratch: Path) -> dict[str, str]:
-    """The environment of every engine process: everything local, under ``scratch``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(FOREIGN_ENV) and k not in FOREIGN_ENV_NAMES
-    }
-    airflow, prefect = scratch / "airflow", scratch / "prefect"
-    for folder in (airflow / "dags", airflow / "plugins", airflow / "logs", prefect):
-        folder.mkdir(parents=True, exist_ok=True)
-    env.update(
-        {
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")])),
-            "DO_NOT_TRACK": "1",
-            # Airflow: its own home with a file SQLite database, no example DAGs.
-            **airflow_environment(airflow),
-            # Prefect: its own home (profiles, SQLite database); the temporary local server.
-            **prefect_environment(prefect),
-            # Dagster: no DAGSTER_HOME, so an ephemeral instance.
-            "DAGSTER_DISABLE_TELEMETRY": "yes",
-            # MLflow: every run tracked into one SQLite store.
-            "GRAFLOW_MLFLOW": "1",
-            "MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'mlflow.db'}",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "GRAFLOW_MLFLOW_ARTIFACT_LOCATION": str(scratch / "mlflow-artifacts"),
-        }
-    )
-    return env
+    """The environment of every engine process: everything local, under ``scratch``.
+
+    :func:`flagship.environment.engine_environment` with MLflow tracking into
+    ``scratch/mlflow.db``; none of the user's orchestrator, tracking or graflow settings.
+    """
+    return engine_environment(scratch, tracking=True)
 
 
 # -- running the engines with a progress display -----------------------------------------------
 
-#: Seconds an engine may take to set up, and to run the workflow, before the demo stops it.
+#: Seconds an engine may take to set up (until it is ready), and to run the workflow once it
+#: was let go, before the demo stops it. Waiting for its turn is not limited by the demo.
 SETUP_TIMEOUT = 300.0
 RUN_TIMEOUT = 300.0
 
@@ -126,14 +103,24 @@ class EngineRun:
         self.files = engine_run.files(self.scratch, self.target)
         self.log_file = self.scratch / "logs" / f"{self.target}.log"
 
-    def start(self, env: dict[str, str]) -> None:
+    def start(self, env: dict[str, str], deadline: float = engine_run.DEADLINE) -> None:
+        """Start the engine's process, in a process group of its own (see :meth:`stop`).
+
+        The process ends itself after ``deadline`` seconds, or when the demo is gone.
+        """
         for path in (self.files["jsonl"], self.log_file):
             path.parent.mkdir(parents=True, exist_ok=True)
         self.files["jsonl"].touch()
         cmd = [sys.executable, "-m", "flagship.engine_run", self.target, str(self.scratch)]
+        cmd += ["--deadline", str(deadline), "--parent", str(os.getpid())]
         with open(self.log_file, "wb") as log:
             self.proc = subprocess.Popen(
-                cmd, cwd=self.scratch, env=env, stdout=log, stderr=subprocess.STDOUT
+                cmd,
+                cwd=self.scratch,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: stop() ends Prefect's server too
             )
         self.started = time.perf_counter()
         self.status = "starting"
@@ -156,13 +143,13 @@ class EngineRun:
             self._event(json.loads(line))
         now = time.perf_counter()
         if self.proc.poll() is None:
-            limit, since = (
-                (RUN_TIMEOUT, self.go_at) if self.go_at else (SETUP_TIMEOUT, self.started)
-            )
-            if now - since < limit:
+            if self.go_at:
+                overdue = now - self.go_at >= RUN_TIMEOUT
+            else:  # the set-up clock stops once the engine is ready
+                overdue = not self.ready and now - self.started >= SETUP_TIMEOUT
+            if not overdue:
                 return False
-            self.proc.kill()  # this engine's own process, started above
-            self.proc.wait()
+        self.stop()  # the process when overdue, and anything it left behind in its group
         self.ended = now
         took = self.ended - self.started
         if self.proc.returncode == 0:
@@ -182,6 +169,18 @@ class EngineRun:
         elif task in etl.TASKS and kind == "failure":
             again = "" if event.get("final") else ", retrying"
             self.status = f"{task} failed ({event['error']}){again}"
+
+    def stop(self) -> None:
+        """Kill the engine's process group (the process and what it started), and reap it."""
+        if self.proc is None:
+            return
+        killpg = getattr(os, "killpg", None)
+        if killpg is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                killpg(self.proc.pid, signal.SIGKILL)  # the group this demo started
+        elif self.proc.poll() is None:  # pragma: no cover - not POSIX
+            self.proc.kill()
+        self.proc.wait()
 
     def last_log_line(self) -> str:
         """The last line the engine's process logged (its error, when it failed)."""
@@ -226,21 +225,29 @@ def run_engines(engines: list[str], scratch: Path) -> list[EngineRun]:
 
     Set-up (imports, databases, Prefect's server, a warm-up run) overlaps; the runs themselves
     do not, so each run's time is measured without another engine competing for the CPU.
+
+    Every engine process (and what it started) is killed when this returns or raises; an
+    engine whose demo was killed outright ends itself (see :mod:`flagship.engine_run`).
     """
     env = engine_env(scratch)
     runs = [EngineRun(t, scratch) for t in engines]
     display = Display(runs)
-    for run in runs:
-        run.start(env)
-    waiting = list(runs)  # for their turn to run, in order
-    while not all([run.poll() for run in runs]):  # a list: poll every engine each time
-        while waiting and waiting[0].ended:
-            waiting.pop(0)
-        if waiting and not waiting[0].go_at and all(r.ready or r.ended for r in runs):
-            waiting[0].go()
+    deadline = SETUP_TIMEOUT + RUN_TIMEOUT * len(runs) + 60
+    try:
+        for run in runs:
+            run.start(env, deadline)
+        waiting = list(runs)  # for their turn to run, in order
+        while not all([run.poll() for run in runs]):  # a list: poll every engine each time
+            while waiting and waiting[0].ended:
+                waiting.pop(0)
+            if waiting and not waiting[0].go_at and all(r.ready or r.ended for r in runs):
+                waiting[0].go()
+            display.update()
+            time.sleep(0.1)
         display.update()
-        time.sleep(0.1)
-    display.update()
+    finally:
+        for run in runs:
+            run.stop()
     return runs
 
 
@@ -387,6 +394,10 @@ def export_dag(scratch: Path) -> Path | None:
     return dag_file
 
 
+#: Seconds the converted Prefect flow may run.
+MIGRATED_TIMEOUT = 60.0
+
+
 def migrate_flow(scratch: Path) -> Path | None:
     """``graflow-migrate prefect examples/migration/prefect/etl_retries.py -o FILE``."""
     from graflow_migrate.cli import main
@@ -399,10 +410,20 @@ def migrate_flow(scratch: Path) -> Path | None:
     print(text.rstrip())
     if code != 0 or not target.exists():
         return None
-    ran = subprocess.run(
-        [sys.executable, str(target)], capture_output=True, text=True, cwd=scratch, timeout=60
-    )
     print(f"\n$ python {_rel(target)}    # the converted flow, run by graflow")
+    try:
+        ran = subprocess.run(
+            [sys.executable, str(target)],
+            capture_output=True,
+            text=True,
+            cwd=scratch,
+            # the engines' environment (untracked): nothing of the user's set-up applies
+            env=engine_environment(scratch, tracking=False),
+            timeout=MIGRATED_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        print(f"  ! the converted flow did not finish within {MIGRATED_TIMEOUT:g} s")
+        return None
     print((ran.stdout + ran.stderr).rstrip())
     return target if ran.returncode == 0 else None
 
@@ -415,6 +436,8 @@ MARKER = ".graflow-demo"
 
 def _fresh(scratch: Path) -> Path:
     """``scratch``, emptied: only a directory the demo made itself (or an empty one) is deleted."""
+    if scratch.exists() and not scratch.is_dir():
+        sys.exit(f"demo: --scratch {scratch} is a file, not a directory; give another --scratch")
     if scratch.exists() and any(scratch.iterdir()):
         if not (scratch / MARKER).exists():
             sys.exit(f"demo: {scratch} exists and was not made by the demo; give another --scratch")
@@ -423,6 +446,10 @@ def _fresh(scratch: Path) -> Path:
     (scratch / MARKER).touch()
     (scratch / ".gitignore").write_text("*\n", encoding="utf-8")  # never committed by accident
     return scratch.resolve()
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    sys.exit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -435,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         engines.insert(0, "graflow")  # the reference every engine is compared with
     scratch = _fresh(Path(args.scratch))
     started = time.perf_counter()
+    # A plain `kill` ends the demo through run_engines' clean-up, like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _terminated)
 
     _section(f"1. The flagship ETL workflow on {', '.join(LABELS.get(e, e) for e in engines)}")
     print(f"  {' >> '.join(['extract', 'clean', '(to_usd | customer_segment | geo_region)'])}")

@@ -1,7 +1,7 @@
 """Run the flagship workflow once on one engine, in a process of its own (the demo starts one per
 engine)::
 
-    python -m flagship.engine_run TARGET SCRATCH_DIR
+    python -m flagship.engine_run TARGET SCRATCH_DIR [--deadline SECONDS] [--parent PID]
 
 The environment (``AIRFLOW_HOME``, ``PREFECT_HOME``, ``MLFLOW_TRACKING_URI`` ...) is set by the
 caller, ``examples/demo.py``. Runs go through ``graflow_core.spec.run_on(TARGET, ...)``: the
@@ -15,6 +15,11 @@ caller, ``examples/demo.py``. Runs go through ``graflow_core.spec.run_on(TARGET,
    time, so that run times are not measured while another engine competes for the CPU.
 3. Run the flagship workflow, then read its MLflow parent run back.
 
+The process never outlives the demo: when its parent is gone (``os.getppid()`` is no longer
+PID, default: the parent it started with) or ``--deadline`` seconds (default :data:`DEADLINE`)
+have passed, it kills its own process group (the demo starts it as a session leader),
+Prefect's server included.
+
 Progress goes to ``SCRATCH_DIR/progress/TARGET.jsonl`` (one JSON line per phase and task
 event); the outcome (the :class:`~graflow_core.spec.TargetRun` fields, set-up time, retries seen
 by the attempt counter, MLflow run) to ``TARGET.outcome`` as a signed pickle.
@@ -22,10 +27,13 @@ by the attempt counter, MLflow run) to ``TARGET.outcome`` as a signed pickle.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +50,8 @@ from graflow_core.spec.target_run import TargetRun, run_on  # noqa: E402
 
 REFERENCE = "flagship.etl:build"
 EXPERIMENT = "flagship_etl"  # MLflow's default experiment: the workflow's name
+#: Seconds the process lives at most (set-up, its turn, the run) unless told otherwise.
+DEADLINE = 1800.0
 
 
 def files(scratch: str | os.PathLike[str], target: str) -> dict[str, Path]:
@@ -176,7 +186,26 @@ def _outcome(target: str, scratch: str, run: TargetRun, setup: float) -> dict[st
     }
 
 
-def main(target: str, scratch: str) -> int:
+def _end() -> None:
+    """End this process and, when it leads its process group, everything it started."""
+    if hasattr(os, "killpg") and os.getpgrp() == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)  # our own group: Prefect's server dies with us
+    os._exit(1)
+
+
+def _watchdog(parent: int, deadline: float) -> None:
+    """Wait while the demo (``parent``) is alive and ``deadline`` has not passed, then end."""
+    while os.getppid() == parent and time.perf_counter() - STARTED < deadline:
+        time.sleep(0.2)
+    _end()
+
+
+def main(target: str, scratch: str, deadline: float = DEADLINE, parent: int | None = None) -> int:
+    """Set up, wait for the go-file, run; end early when ``parent`` is gone or at ``deadline``."""
+    parent = os.getppid() if parent is None else parent
+    threading.Thread(
+        target=_watchdog, args=(parent, deadline), name="demo-watchdog", daemon=True
+    ).start()
     paths = files(scratch, target)
     progress = Progress(paths["jsonl"])
     progress.phase("setting up the MLflow store")
@@ -205,6 +234,10 @@ def main(target: str, scratch: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    sys.exit(main(*sys.argv[1:]))
+    parser = argparse.ArgumentParser(usage=__doc__)
+    parser.add_argument("target")
+    parser.add_argument("scratch")
+    parser.add_argument("--deadline", type=float, default=DEADLINE)
+    parser.add_argument("--parent", type=int, default=None)
+    args = parser.parse_args()
+    sys.exit(main(args.target, args.scratch, args.deadline, args.parent))
