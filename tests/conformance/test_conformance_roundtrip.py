@@ -17,6 +17,7 @@ import test_spec_properties as props
 from conformance_support import profile_name
 from hypothesis import assume, given, settings
 
+from graflow_core import RetryPolicy, task, workflow
 from graflow_core.spec import WorkflowSpec, build_spec, get_target
 from graflow_core.testing.catalog import EXAMPLES, Example
 
@@ -24,6 +25,13 @@ from graflow_core.testing.catalog import EXAMPLES, Example
 ROUND_TRIPPING = ("airflow", "prefect", "dagster")
 
 PROFILE = settings.get_profile(profile_name())
+
+
+@task
+def backoff_probe(n: int) -> int:
+    """A task of this module only: a catalogue task that another test ran keeps that run's
+    execution context, and calling it would run it instead of making an instance."""
+    return n
 
 
 def round_trip(target: str, spec: WorkflowSpec) -> WorkflowSpec:
@@ -56,11 +64,8 @@ def test_random_specs_round_trip(plan: dict[str, Any], target: str) -> None:
 def test_airflow_keeps_a_policy_it_cannot_express() -> None:
     """Airflow reads retry_exponential_backoff=0 as "no backoff": a factor of 0 cannot be
     rendered exactly, yet reads back as it was while the operator's arguments are unchanged."""
-    from graflow_core import RetryPolicy, workflow
-    from graflow_core.testing.catalog import load
-
     with workflow("backoff_zero") as wf:
-        only = load(task_id="only")
+        only = backoff_probe(task_id="only")
         only.retry_policy = RetryPolicy(2, 1.0, 0.0, 5.0)
         only.max_retries = 2
     spec = build_spec(wf)
