@@ -17,7 +17,10 @@ upstream tasks succeeded, so tasks on branches independent of the failure, which
 never reached (it stops at the first failure), may have run; and it keeps what the succeeded
 members of a failed *nested* group wrote, which the engine discards with the failed member (the
 nested group) of the outer group. Everything both runs report must be equal and everything the
-engine kept (the failing task's own writes and exception result included) must be there.
+engine kept (the failing task's own writes and exception result included) must be there. An
+extra is accepted only from a task the failure could not stop: every task downstream (in the
+spec graph: edges, and the members of a downstream group) of a task or group the orchestrator
+reports ``failed`` must be ``upstream_failed``/``skipped`` (or not reported), and has no result.
 
 Values are compared as they are, except exceptions (stored as the result of a failed task or
 group), compared by type and message, and the ids of iterations (``countdown_cycle_1_8af687d3``),
@@ -29,9 +32,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from graflow_core.spec.model import WorkflowSpec
 from graflow_core.spec.target_run import TargetRun
 from graflow_core.testing.catalog import task_results, user_channel
 
@@ -78,6 +82,8 @@ class Outcome:
     channel: dict[str, Any]
     error: type | None
     cause: type | None
+    #: The orchestrator's task states by graflow task / group id (:func:`graflow_states`).
+    states: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, run: TargetRun) -> Outcome:
@@ -89,15 +95,29 @@ class Outcome:
             channel=normal(user_channel(run.channel)),
             error=None if error is None else type(error),
             cause=None if error is None else type(error.__cause__),
+            states=graflow_states(run),
         )
 
-    def differences(self, other: Outcome, *, partial: bool = False) -> list[str]:
+    def differences(
+        self, other: Outcome, *, partial: bool = False, spec: WorkflowSpec | None = None
+    ) -> list[str]:
         """What differs from ``other`` (the reference), one line each; ``[]`` when equal.
 
         ``partial``: a failed run whose channel may hold writes the reference never made or
-        discarded (see the module docs).
+        discarded (see the module docs); ``spec`` (the workflow's, required then) says which
+        tasks a failure stops.
         """
         problems = []
+        stopped: set[str] = set()
+        if partial:
+            if spec is None:
+                return ["partial comparison without the workflow's spec"]
+            stopped = downstream_of(spec, {n for n, s in self.states.items() if s == "failed"})
+            for node in sorted(stopped):
+                if self.states.get(node, "upstream_failed") not in ("upstream_failed", "skipped"):
+                    problems.append(
+                        f"{node!r} is downstream of a failure, yet {self.states[node]!r}"
+                    )
         if (self.error, self.cause) != (other.error, other.cause):
             problems.append(
                 f"error {_name(self.error)} (cause {_name(self.cause)}) != "
@@ -111,7 +131,9 @@ class Outcome:
         ):
             for key in sorted(set(mine) | set(theirs)):
                 if key not in theirs:
-                    if partial:  # ran on a branch the engine stopped before or discarded
+                    # ran on a branch the engine stopped before, or discarded: only a task
+                    # the failure could not stop may have written it (its state is checked)
+                    if partial and not (what == "task result" and key in stopped):
                         continue
                     problems.append(f"{what} {key!r} = {mine[key]!r} is extra")
                 elif key not in mine:
@@ -128,6 +150,40 @@ def partial_channel(target: str, run: TargetRun) -> bool:
     if run.error is None:
         return False
     return get_target(target).capabilities.support("channels").level != "native"
+
+
+def graflow_states(run: TargetRun) -> dict[str, str]:
+    """``run.states`` keyed by graflow task / group id instead of the native task name.
+
+    Dagster names each op (``details["step_ids"]``: op name -> step id); Airflow prefixes a
+    task inside a TaskGroup with the group's id (``outer.inner.task``); Prefect's task runs and
+    the engine use the graflow ids.
+    """
+    if run.target == "dagster":
+        ids = run.details.get("step_ids", {})
+        return {str(ids.get(name, name)): state for name, state in run.states.items()}
+    if run.target == "airflow":
+        return {name.rsplit(".", 1)[-1]: state for name, state in run.states.items()}
+    return dict(run.states)
+
+
+def downstream_of(spec: WorkflowSpec, failed: set[str]) -> set[str]:
+    """The tasks and groups of ``spec`` a failure of ``failed`` stops: everything reachable
+    along its edges, and the members (recursively) of a group reached."""
+    successors: dict[str, list[str]] = {}
+    for src, dst in spec.edges:
+        successors.setdefault(src, []).append(dst)
+    members = {g.id: list(g.members) for g in spec.groups}
+    seen: set[str] = set()
+    todo = [n for f in failed for n in successors.get(f, ())]
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        todo.extend(successors.get(node, ()))
+        todo.extend(members.get(node, ()))
+    return seen
 
 
 def _name(t: type | None) -> str:
