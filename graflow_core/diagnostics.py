@@ -11,12 +11,16 @@ bridge's ``diagnose()`` (:func:`bridge_checks`) and each plugin's ``diagnose`` h
 (:func:`plugin_checks`). A diagnosis that raises becomes one ``fail`` check naming the error.
 
 Helpers for writing checks: :func:`writable_problem` (is a directory writable, without
-creating it), :func:`port_problem` (can a TCP port be bound) and :func:`url_problem` (does a
-configured URL answer, with a short timeout). Nothing here imports an orchestrator.
+creating it), :func:`port_problem` (can a TCP port be bound), :func:`url_problem` (does a
+configured URL answer, with a short timeout), :func:`connect_problem` (does a database server
+accept a TCP connection), :func:`sqlite_problem` (can an SQLite file be used, opened
+read-only) and :func:`check_maker` (checks of one area). Nothing here imports an orchestrator.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import re
 import sys
@@ -167,6 +171,62 @@ def url_problem(url: str, timeout: float = 2.0) -> str | None:
         return f"{url} does not answer: {text}"
     except (OSError, ValueError) as exc:
         return f"{url} does not answer: {exc}"
+
+
+def connect_problem(host: str, port: int, timeout: float = 2.0) -> str | None:
+    """Why ``host:port`` does not accept a TCP connection within ``timeout`` seconds, or
+    ``None`` when it does (a database server is there; nothing is sent)."""
+    import socket
+
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        return f"{host}:{port} does not accept connections ({exc.strerror or exc})"
+    except (ValueError, OverflowError) as exc:
+        return f"{host}:{port} is not a TCP address ({exc})"
+    return None
+
+
+def sqlite_problem(
+    path: str | os.PathLike[str], *, timeout: float = 1.0, create_dir: bool = True
+) -> str | None:
+    """Why an SQLite database file at ``path`` cannot be used, or ``None`` when it can.
+
+    Its directory must be writable (SQLite writes a journal next to the file; a missing
+    directory is fine when ``create_dir`` and it could be created, see
+    :func:`writable_problem`); an existing file must be writable and open read-only as a
+    database (``file:`` URI from :meth:`Path.as_uri`, so ``#``, ``?`` and ``%`` in the path are
+    escaped). Nothing is created: a missing file is not opened.
+    """
+    import sqlite3
+
+    db = Path(path).expanduser().absolute()
+    directory = db.parent
+    if not create_dir and not directory.is_dir():
+        return f"{db} is in {directory}, which is not an existing directory"
+    problem = writable_problem(directory)
+    if problem is not None:
+        return problem
+    if not db.exists():
+        return None
+    if not db.is_file():
+        return f"{db} is not a file"
+    if not os.access(db, os.R_OK | os.W_OK):
+        return f"{db} cannot be read and written by this user"
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=timeout)
+        ) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        return f"{db} cannot be read as an SQLite database ({exc})"
+    return None
+
+
+def check_maker(area: str) -> functools.partial[Check]:
+    """:class:`Check` with ``area`` filled in, for a diagnosis of one area:
+    ``check = check_maker("dagster")``, then ``check(name, status, detail, fix)``."""
+    return functools.partial(Check, area)
 
 
 def version_of(distribution: str) -> str | None:
@@ -583,6 +643,8 @@ __all__ = [
     "Check",
     "bridge_checks",
     "call_diagnosis",
+    "check_maker",
+    "connect_problem",
     "core_checks",
     "failed_check",
     "gather_checks",
@@ -590,6 +652,7 @@ __all__ = [
     "integration_checks",
     "plugin_checks",
     "port_problem",
+    "sqlite_problem",
     "summary",
     "url_problem",
     "version_of",

@@ -47,7 +47,8 @@ def test_good_home_after_a_run(
     checks = by_name(get_target("dagster").diagnose())  # through the bridge
 
     assert not failed(list(checks.values()))
-    assert checks["installed"].status == "ok" and "dagster 1." in checks["installed"].detail
+    # whether it imports; the version against the floor is the core's integration row
+    assert checks["installed"].status == "ok" and checks["installed"].detail == "dagster imports"
     assert checks["DAGSTER_HOME"].status == "ok"
     # instance_for_test wrote the dagster.yaml (telemetry: enabled: false)
     assert checks["dagster.yaml"].status == "ok" and "is valid" in checks["dagster.yaml"].detail
@@ -171,7 +172,7 @@ def test_sqlite_storage_problems(home: Path) -> None:
 
     assert set(problems) == {"storage"}
     assert f"{base / 'history'} is not a directory" in problems["storage"].detail
-    assert "schedules.db cannot be read" in problems["storage"].detail
+    assert "schedules.db cannot be read as an SQLite database" in problems["storage"].detail
     assert problems["storage"].fix
 
 
@@ -189,7 +190,10 @@ def test_database_server_not_reachable(home: Path) -> None:
     problems = failed(diagnose())
 
     assert set(problems) == {"storage"}
-    assert f"postgres storage at 127.0.0.1:{port} is not reachable" in problems["storage"].detail
+    assert (
+        f"postgres storage at 127.0.0.1:{port} does not accept connections"
+        in problems["storage"].detail
+    )
     assert "start the postgres server" in problems["storage"].fix
 
 
@@ -221,3 +225,25 @@ def test_telemetry_settings(home: Path, monkeypatch: pytest.MonkeyPatch) -> None
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     off = by_name(diagnose())["telemetry"]
     assert off.detail.startswith("off") and not off.fix
+
+
+def test_a_home_with_uri_characters_is_checked_where_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only SQLite open escapes the path: ``file:/x#1/...?mode=ro`` opened (and
+    created) ``/x`` read-write."""
+    import sqlite3
+
+    home = tmp_path / "x#1"
+    (home / "history").mkdir(parents=True)
+    (home / "dagster.yaml").write_text("")
+    with sqlite3.connect(home / "history" / "runs.db") as conn:
+        conn.execute("CREATE TABLE runs (id TEXT)")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    before = sorted(os.listdir(tmp_path))
+
+    checks = by_name(diagnose())
+
+    assert checks["storage"].status == "ok", checks["storage"]
+    assert "1 database file(s) readable" in checks["storage"].detail
+    assert sorted(os.listdir(tmp_path)) == before  # nothing created next to the home

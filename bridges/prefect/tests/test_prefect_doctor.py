@@ -41,7 +41,7 @@ def test_diagnose_good_with_a_running_server(prefect_server) -> None:
     checks = get_target("prefect").diagnose()  # through the bridge, as graflow doctor calls it
     found = _by_name(checks)
     assert not [c for c in checks if c.failed], checks
-    assert found["installed"].status == "ok" and found["installed"].detail.startswith("prefect 3.")
+    assert found["installed"].status == "ok" and found["installed"].detail == "prefect imports"
     assert found["PREFECT_HOME"].status == "ok"
     assert str(prefect_server.home) in found["PREFECT_HOME"].detail
     assert found["API"].status == "ok" and prefect_server.api_url in found["API"].detail
@@ -95,3 +95,41 @@ def test_temporary_server_ready_is_ok(tmp_path) -> None:
     assert not [c for c in checks if c.failed], checks
     assert "will be created" in found["server database"].detail
     assert found["server start-up timeout"].fix.endswith("=120")
+
+
+def test_installed_says_whether_prefect_imports_and_timeouts_name_the_runs_own(tmp_path) -> None:
+    from graflow_prefect.local import EPHEMERAL_STARTUP_TIMEOUT
+
+    with _no_api_url(
+        PREFECT_HOME=str(tmp_path), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=20
+    ):
+        found = _by_name(diagnose())
+    # the version against graflow's floor is the core's integration row, not repeated here
+    assert found["installed"].status in ("ok", "warn")
+    if found["installed"].status == "ok":
+        assert found["installed"].detail == "prefect imports"
+    timeout = found["server start-up timeout"]
+    assert f"run_on('prefect') waits {EPHEMERAL_STARTUP_TIMEOUT} s" in timeout.detail
+    assert timeout.fix.endswith(f"={EPHEMERAL_STARTUP_TIMEOUT}")
+
+
+def test_a_database_path_with_uri_characters_is_checked_where_it_is(tmp_path) -> None:
+    import os
+    import sqlite3
+
+    home = tmp_path / "p#1"
+    home.mkdir()
+    with sqlite3.connect(home / "prefect.db") as conn:
+        conn.execute("CREATE TABLE t (id TEXT)")
+    with _no_api_url(PREFECT_HOME=str(home)):
+        found = _by_name(diagnose())
+    assert found["server database"].status == "ok", found["server database"]
+    assert sorted(os.listdir(tmp_path)) == ["p#1"]
+
+
+def test_an_unreadable_database_file_fails(tmp_path) -> None:
+    (tmp_path / "prefect.db").write_text("not a database" * 100)
+    with _no_api_url(PREFECT_HOME=str(tmp_path)):
+        found = _by_name(diagnose())
+    assert found["server database"].status == "fail"
+    assert "cannot be read as an SQLite database" in found["server database"].detail

@@ -167,3 +167,37 @@ def test_local_and_doctor_modules_import_neither_prefect_nor_pytest() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+
+
+def test_an_unreachable_configured_api_is_a_config_error_with_the_fix(prefect_server) -> None:
+    import socket
+    import time
+
+    import prefect.settings as ps
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+    started = time.perf_counter()
+    with (
+        ps.temporary_settings(updates={ps.PREFECT_API_URL: url}),
+        pytest.raises(ConfigError, match="prefect server start") as caught,
+    ):
+        run_on("prefect", get_example("linear").build, {"n": 1})
+    assert f"PREFECT_API_URL={url}" in str(caught.value)
+    assert "does not answer" in str(caught.value)
+    assert time.perf_counter() - started < 3.0  # not Prefect's own 3.5 s of retries
+
+
+def test_the_spec_of_a_rendered_flow_is_a_copy() -> None:
+    from graflow_prefect.flow import spec_from_rendered_flow, to_prefect_flow
+
+    from graflow_core.spec import build_spec
+
+    spec = build_spec(get_example("linear").build())
+    flow = to_prefect_flow(spec)
+    got = spec_from_rendered_flow(flow)
+    assert got == spec and got is not spec
+    got.name = "changed"
+    got.nodes.clear()
+    assert spec_from_rendered_flow(flow) == spec  # what the flow runs is unchanged

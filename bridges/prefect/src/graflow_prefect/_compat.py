@@ -16,6 +16,10 @@ from prefect.context import ContextModel, FlowRunContext, TaskRunContext
 
 PREFECT_VERSION: str = prefect.__version__
 
+#: Prefect versions graflow-prefect is tested with: [first, last] minor versions (the floor is
+#: also ``prefect>=3.7`` in the package's requirements, which ``graflow doctor`` compares).
+SUPPORTED = ((3, 7), (3, 9))
+
 #: Context variables of Prefect that are not ``ContextModel`` instances but that a task submitted
 #: from another thread must see (deployment id and parameters, since Prefect 3.4).
 _EXTRA_VARS = frozenset({"deployment_id", "deployment_parameters"})

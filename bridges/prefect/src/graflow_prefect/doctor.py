@@ -3,17 +3,20 @@
 What it looks at, in order (each a :class:`~graflow_core.diagnostics.Check` of area
 ``"prefect"``):
 
-* **installed** — Prefect's version, and whether graflow-prefect supports it (3.7-3.9);
+* **installed** — whether Prefect imports; a warning when it is newer than graflow-prefect was
+  tested with (its version against the floor is the core's integration row);
 * **profile** — the active Prefect profile and where profiles are kept (info);
 * **PREFECT_HOME** — an existing writable directory, or one that can be created;
 * **API** — with ``PREFECT_API_URL`` set: does ``<url>/health`` answer within 2 s. Without it:
   may Prefect start its temporary local server (``PREFECT_SERVER_ALLOW_EPHEMERAL_MODE``) and
   can that server's SQLite database be written; its start-up timeout (Prefect's default of
-  20 s is often too short on 2 cores; ``run_on("prefect")`` uses 120 s);
+  20 s is often too short on 2 cores; ``run_on("prefect")`` waits at least
+  ``graflow_prefect.local.EPHEMERAL_STARTUP_TIMEOUT`` s);
 * **telemetry** — Prefect's server analytics and SDK telemetry settings (info).
 
 Nothing here starts a server or a flow run; the only network access is the GET of a configured
-API's health endpoint; nothing is written (a probe file is created and removed at once).
+API's health endpoint; nothing is written (a probe file is created and removed at once; an
+existing SQLite database is opened read-only).
 """
 
 from __future__ import annotations
@@ -23,19 +26,24 @@ import re
 from pathlib import Path
 from typing import Any
 
-from graflow_core.diagnostics import Check, url_problem, version_of, writable_problem
+from graflow_core.diagnostics import (
+    Check,
+    check_maker,
+    install_fix,
+    sqlite_problem,
+    writable_problem,
+)
+from graflow_prefect.local import (
+    CONFIGURED_API_FIX,
+    EPHEMERAL_STARTUP_TIMEOUT,
+    configured_api_problem,
+)
 
 AREA = "prefect"
-#: Prefect versions graflow-prefect is tested with: [first, last] minor versions.
-SUPPORTED = ((3, 7), (3, 9))
-#: Seconds to wait for a configured API's health endpoint.
-HEALTH_TIMEOUT = 2.0
 #: Start-up timeout below which the temporary server often fails to start on small machines.
 SLOW_START_SECONDS = 60
 
-
-def _check(name: str, status: str, detail: str, fix: str = "") -> Check:
-    return Check(AREA, name, status, detail, fix)
+_check = check_maker(AREA)
 
 
 def diagnose() -> list[Check]:
@@ -79,32 +87,37 @@ def diagnose() -> list[Check]:
 
 
 def _installed() -> Check:
-    version = version_of("prefect")
-    if version is None:
+    """Whether Prefect imports, and a warning when it is newer than graflow-prefect was tested
+    with (its version against graflow's floor is the core's ``integration_checks`` row)."""
+    try:
+        from graflow_prefect._compat import PREFECT_VERSION, SUPPORTED
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] == "prefect":
+            return _check("installed", "fail", "Prefect is not installed", install_fix(AREA))
         return _check(
             "installed",
             "fail",
-            "Prefect is not installed",
-            'pip install "graflow-core[prefect]" (it brings prefect>=3.7)',
+            f"Prefect does not import: {type(exc).__name__}: {exc}",
+            'reinstall it: pip install --force-reinstall "prefect>=3.7"',
         )
-    numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:2])
+    except Exception as exc:
+        return _check(
+            "installed",
+            "fail",
+            f"Prefect does not import: {type(exc).__name__}: {exc}",
+            'reinstall it: pip install --force-reinstall "prefect>=3.7"',
+        )
+    numbers = tuple(int(n) for n in re.findall(r"\d+", PREFECT_VERSION)[:2])
     first, last = SUPPORTED
-    supported = f"{first[0]}.{first[1]}-{last[0]}.{last[1]}"
-    if numbers < first:
-        return _check(
-            "installed",
-            "fail",
-            f"prefect {version} is older than graflow-prefect supports ({supported})",
-            'pip install --upgrade "prefect>=3.7"',
-        )
     if numbers > last:
         return _check(
             "installed",
             "warn",
-            f"prefect {version} is newer than graflow-prefect was tested with ({supported})",
-            "if bridged flows misbehave, pin prefect<3.10 and report it",
+            f"prefect {PREFECT_VERSION} is newer than graflow-prefect was tested with "
+            f"({first[0]}.{first[1]}-{last[0]}.{last[1]})",
+            f"if bridged flows misbehave, pin prefect<{last[0]}.{last[1] + 1} and report it",
         )
-    return _check("installed", "ok", f"prefect {version} (graflow-prefect supports {supported})")
+    return _check("installed", "ok", "prefect imports")
 
 
 def _home(home: Path) -> Check:
@@ -122,17 +135,10 @@ def _home(home: Path) -> Check:
 
 
 def _configured_api(url: str) -> Check:
-    health = url.rstrip("/") + "/health"
-    problem = url_problem(health, timeout=HEALTH_TIMEOUT)
+    problem = configured_api_problem(url)
     if problem is not None:
-        return _check(
-            "API",
-            "fail",
-            f"PREFECT_API_URL={url}: {problem}",
-            "start the server (`prefect server start`), correct PREFECT_API_URL (`prefect "
-            "config view`), or unset it to run against a temporary local server",
-        )
-    return _check("API", "ok", f"PREFECT_API_URL={url} answers ({health})")
+        return _check("API", "fail", problem, CONFIGURED_API_FIX)
+    return _check("API", "ok", f"PREFECT_API_URL={url} answers ({url.rstrip('/')}/health)")
 
 
 def _ephemeral_server(settings: Any) -> list[Check]:
@@ -166,8 +172,9 @@ def _ephemeral_server(settings: Any) -> list[Check]:
                 "info",
                 f"{timeout} s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS): the temporary "
                 f"server may need longer on a small machine; run_on('prefect') waits "
-                f"{max(timeout, 120)} s, plain flow calls {timeout} s",
-                "export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120",
+                f"{max(timeout, EPHEMERAL_STARTUP_TIMEOUT)} s, plain flow calls {timeout} s",
+                "export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="
+                f"{EPHEMERAL_STARTUP_TIMEOUT}",
             )
         )
     return checks
@@ -184,9 +191,7 @@ def _database(connection_url: str) -> Check:
     if database in ("", ":memory:"):
         return _check(name, "info", "in-memory SQLite: nothing is kept between processes")
     path = Path(database).expanduser()
-    problem = writable_problem(path.parent)
-    if problem is None and path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        problem = f"{path} exists but cannot be read and written"
+    problem = sqlite_problem(path)
     if problem is not None:
         return _check(
             name,

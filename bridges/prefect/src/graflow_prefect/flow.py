@@ -618,12 +618,15 @@ def spec_from_rendered_flow(flow: Any) -> WorkflowSpec | None:
 
     A rendered flow runs the graflow engine and calls no Prefect task of its own, so it is read
     back from what it runs (the spec it was given, else the spec of its workflow), not recorded.
+    The spec returned is a copy: changing it does not change what the flow runs.
     """
     run = getattr(getattr(flow, "fn", None), "__graflow_run__", None)
     if not isinstance(run, _BridgedRun):
         return None
     if run.source.spec is not None and run.start_node == run.source.spec.start_node:
-        return run.source.spec
+        import copy
+
+        return copy.deepcopy(run.source.spec)
     from graflow_core.spec import build_spec
 
     return build_spec(run.source.fresh(), start_node=run.start_node)

@@ -36,10 +36,33 @@ from graflow_core.plugins import hookimpl
 if TYPE_CHECKING:
     from graflow_core.spec.target_run import TargetRun
 
-__all__ = ["TaskRunInfo", "ensure_api", "local_environment", "read_task_runs", "run_workflow"]
+__all__ = [
+    "TaskRunInfo",
+    "configured_api_problem",
+    "ensure_api",
+    "local_environment",
+    "read_task_runs",
+    "run_workflow",
+]
 
 #: Start-up timeout for Prefect's temporary server: 17-28 s on 2 cores, Prefect's default is 20.
 EPHEMERAL_STARTUP_TIMEOUT = 120
+#: Seconds to wait for a configured API's health endpoint.
+HEALTH_TIMEOUT = 2.0
+#: What to do when the configured API does not answer (``ensure_api`` and ``graflow doctor``).
+CONFIGURED_API_FIX = (
+    "start the server (`prefect server start`), correct PREFECT_API_URL (`prefect config "
+    "view`), or unset it to run against a temporary local server"
+)
+
+
+def configured_api_problem(url: str) -> str | None:
+    """Why the Prefect API at ``url`` does not answer (a GET of ``<url>/health`` within
+    :data:`HEALTH_TIMEOUT` seconds), or ``None`` when it does."""
+    from graflow_core.diagnostics import url_problem
+
+    problem = url_problem(url.rstrip("/") + "/health", timeout=HEALTH_TIMEOUT)
+    return None if problem is None else f"PREFECT_API_URL={url}: {problem}"
 
 
 def local_environment(home: str | os.PathLike[str]) -> dict[str, str]:
@@ -251,14 +274,15 @@ def ensure_api() -> tuple[str, float]:
     """The Prefect API runs will use, started first if it is Prefect's temporary server.
 
     Returns ``(api_url, seconds spent starting a server)``. With ``PREFECT_API_URL`` set, that
-    URL (nothing is started, nothing is checked — ``graflow doctor`` checks it). Without it,
+    URL once its ``/health`` answers within :data:`HEALTH_TIMEOUT` seconds. Without it,
     Prefect's temporary local server (one per process, on 127.0.0.1, SQLite under
-    ``PREFECT_HOME``) is started now with a 120 s start-up timeout (Prefect's default of 20 s
-    is too short on small machines) unless it already runs.
+    ``PREFECT_HOME``) is started now with at least :data:`EPHEMERAL_STARTUP_TIMEOUT` s to start
+    (Prefect's default of 20 s is too short on small machines) unless it already runs.
 
     Raises:
-        ConfigError: no API URL is configured and Prefect's temporary server is disabled
-            (``PREFECT_SERVER_ALLOW_EPHEMERAL_MODE=false``), or it did not start.
+        ConfigError: the configured API does not answer; or no API URL is configured and
+            Prefect's temporary server is disabled (``PREFECT_SERVER_ALLOW_EPHEMERAL_MODE=false``)
+            or did not start.
     """
     from prefect.settings import (
         PREFECT_API_URL,
@@ -268,6 +292,9 @@ def ensure_api() -> tuple[str, float]:
 
     url = PREFECT_API_URL.value()
     if url:
+        problem = configured_api_problem(str(url))
+        if problem is not None:
+            raise ConfigError(f"Cannot run on Prefect: {problem}. To fix: {CONFIGURED_API_FIX}.")
         return str(url), 0.0
     if not PREFECT_SERVER_ALLOW_EPHEMERAL_MODE.value():
         raise ConfigError(
