@@ -143,9 +143,9 @@ json.dump(out, sys.stdout)
 
 @pytest.mark.slow
 def test_a_fresh_process_and_home_without_the_fixture(tmp_path):
-    """No fixture, no database, no signing key: the first run migrates the database of the
-    configured AIRFLOW_HOME and warms up; the key is the process's own; quiet runs print
-    nothing (Airflow's output is in the details)."""
+    """No fixture, no database, no signing key: the first run creates the schema of the
+    configured AIRFLOW_HOME's new database and warms up; the key is the process's own; quiet
+    runs print nothing (Airflow's output is in the details)."""
     import json
     import os
     import subprocess

@@ -5,14 +5,16 @@ What it looks at, in order (each a :class:`~graflow_core.diagnostics.Check` of a
 
 * **AIRFLOW_HOME** — where it is (``$AIRFLOW_HOME``, else ``~/airflow``), whether it exists and
   files can be created in it (looked at before Airflow is imported: the import writes there);
-* **installed** — Airflow imports, and its version is at least the oldest supported
-  (:data:`graflow_airflow._compat.MIN_AIRFLOW`);
+* **installed** — Airflow imports (its version is shown only when it is older than the oldest
+  supported, :data:`graflow_airflow._compat.MIN_AIRFLOW`: the core's integration row shows and
+  compares the installed version);
 * **metadata database** — the configured ``[database] sql_alchemy_conn`` (password redacted):
   a SQLite file's directory exists and is writable, a database server accepts a TCP connection
   within :data:`graflow_airflow.local.CONNECT_TIMEOUT` seconds;
 * **database schema** — the database is at the revision this Airflow expects (``airflow db
-  migrate`` has run); a SQLite database that does not exist yet is a warning (graflow's local
-  run creates it on first use);
+  migrate`` has run). A database without a schema yet (a SQLite file that does not exist) is
+  a warning: graflow's local run creates the schema there on first use; one at another
+  revision fails: graflow's local run does not migrate it;
 * **DAGs folder** — ``[core] dags_folder`` exists (or can be created) and is writable (exported
   DAG files go there);
 * **provider** — Airflow's ``ProvidersManager`` lists ``graflow-airflow``.
@@ -60,8 +62,10 @@ def diagnose() -> list[Check]:
 
 
 def _home() -> Check:
+    from graflow_airflow.local import airflow_home
+
     raw = os.environ.get("AIRFLOW_HOME")
-    home = Path(os.path.expanduser(raw or "~/airflow"))
+    home = airflow_home()
     where = f"{home}" + ("" if raw else " (AIRFLOW_HOME not set: Airflow's default)")
     problem = writable_problem(home)
     if problem is not None:
@@ -77,8 +81,9 @@ def _home() -> Check:
 
 
 def _installed() -> Check:
-    """Airflow imports and is at least the oldest supported version. (Whether the distribution
-    is installed at all, and its version against graflow's requirement, the core reports.)"""
+    """Airflow imports (and is not older than the oldest supported version). Whether the
+    distribution is installed, and its version against graflow's requirement, the core's
+    integration row reports: the version is repeated here only when it is too old."""
     try:
         from airflow import __version__
 
@@ -99,7 +104,7 @@ def _installed() -> Check:
             f"apache-airflow {__version__} is older than the oldest supported ({floor})",
             f"pip install -U 'apache-airflow>={floor}'",
         )
-    return _check("installed", "ok", f"apache-airflow {__version__} (supported: >= {floor})")
+    return _check("installed", "ok", "import airflow works")
 
 
 def _database(url: str) -> Check:
@@ -139,13 +144,22 @@ def _schema(url: str) -> Check:
             f"cannot read the schema revision: {type(exc).__name__}: {exc}",
             _DB_FIX,
         )
-    if found != expected:
-        at = ", ".join(sorted(found)) or "no Airflow tables"
+    if not found:
         return _check(
             "database schema",
             "warn",
-            f"at {at}; this Airflow expects {', '.join(sorted(expected))}",
-            "run `airflow db migrate` (graflow's local Airflow run migrates it on first use)",
+            f"no Airflow schema revision yet; this Airflow expects {', '.join(sorted(expected))}",
+            "run `airflow db migrate` (graflow's local Airflow run creates the schema on first "
+            "use in a database without Airflow tables)",
+        )
+    if found != expected:
+        return _check(
+            "database schema",
+            "fail",
+            f"at {', '.join(sorted(found))}; this Airflow expects {', '.join(sorted(expected))}",
+            "run `airflow db migrate` if the database is meant for this Airflow (graflow's local "
+            "Airflow run does not migrate an existing database), or point sql_alchemy_conn at "
+            "another one",
         )
     return _check("database schema", "ok", f"migrated (revision {', '.join(sorted(found))})")
 

@@ -24,12 +24,15 @@ raises (``GraflowRuntimeError`` with the task's exception as ``__cause__``,
 
 Airflow runs against the configured ``AIRFLOW_HOME`` / ``sql_alchemy_conn`` (the
 ``airflow_env`` pytest fixture points them at a temporary home). The first run in a process
-initialises (migrates) the database when it is not, and warms up Airflow's in-process execution
-API with a one-task DAG (with the import: ~7 s, paid once per process, not in ``wall_seconds``;
-``details["setup_seconds"]`` says what it cost). A database that cannot be used raises
-:class:`AirflowSetupError`. Without ``GRAFLOW_SECRET_KEY``, a random key of this process signs
-the run's checkpoints and large step values (they never leave the process). The shared
-pieces — :func:`prepare_airflow`, :func:`serialize_dag`, :func:`read_run` — are also what
+creates Airflow's schema in a database without Airflow tables (a new SQLite file ...); a
+database that has them is never migrated: one at another revision (a shared server, an older
+Airflow's file) raises :class:`AirflowSetupError` asking for ``airflow db migrate``. It then
+warms up Airflow's in-process execution API with a one-task DAG (with the import: ~7 s, paid
+once per process, not in ``wall_seconds``; ``details["setup_seconds"]`` says what it cost).
+A database that cannot be used raises :class:`AirflowSetupError`. Without
+``GRAFLOW_SECRET_KEY``, a random key of this process signs the run's checkpoints and large step
+values (they never leave the process). The shared pieces -- :func:`prepare_airflow`,
+:func:`serialize_dag`, :func:`read_run`, :func:`fresh_session` -- are also what
 ``graflow_airflow.testing`` uses.
 """
 
@@ -55,7 +58,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AirflowRunResult",
     "AirflowSetupError",
+    "airflow_home",
     "database_url",
+    "fresh_session",
     "local_environment",
     "prepare_airflow",
     "read_run",
@@ -71,8 +76,8 @@ def local_environment(home: str | os.PathLike[str]) -> dict[str, str]:
     A file SQLite database (``home/airflow.db``; Airflow's in-process execution API opens its own
     connection, so an in-memory database does not work), the DAGs, plugins and log folders in
     ``home``, no example DAGs, new DAGs unpaused and a fresh Fernet key. Set them before Airflow
-    is imported (it reads ``AIRFLOW_HOME`` then); :func:`run_workflow` migrates the database on
-    first use. Used by the ``airflow_env`` fixture, the flagship demo and the benchmarks.
+    is imported (it reads ``AIRFLOW_HOME`` then); :func:`run_workflow` creates the database's
+    schema on first use. Used by the ``airflow_env`` fixture, the flagship demo and the benchmarks.
     """
     import base64
 
@@ -127,8 +132,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path)
 
 
+def airflow_home() -> Path:
+    """Airflow's home: ``$AIRFLOW_HOME``, else Airflow's default ``~/airflow`` (without
+    importing Airflow)."""
+    return Path(os.path.expanduser(os.environ.get("AIRFLOW_HOME") or "~/airflow"))
+
+
 def _home() -> str:
-    return os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
+    return str(airflow_home())
 
 
 def _setup_error(url: str, problem: str) -> AirflowSetupError:
@@ -136,8 +147,9 @@ def _setup_error(url: str, problem: str) -> AirflowSetupError:
         f"Airflow's metadata database {redact_url(url)} (AIRFLOW_HOME={_home()}, "
         f"[database] sql_alchemy_conn / AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) {problem}; point "
         "sql_alchemy_conn at a reachable database (a file SQLite database in a writable "
-        "directory works) and run `airflow db migrate`, or use a temporary home "
-        "(graflow_airflow.testing.airflow_environment())"
+        "directory works) and run `airflow db migrate`, or use a home of its own: set the "
+        "variables of graflow_airflow.local.local_environment(<a new directory>) before "
+        "importing Airflow"
     )
 
 
@@ -153,6 +165,10 @@ def schema_heads() -> set[str]:
 
     migrations = os.path.join(os.path.dirname(airflow.__file__), "migrations")
     return set(ScriptDirectory(migrations).get_heads())
+
+
+#: Tables every Airflow schema has: a database with one of them is not fresh.
+AIRFLOW_TABLES = frozenset({"alembic_version", "dag", "dag_run", "task_instance", "xcom"})
 
 
 def migration_heads() -> tuple[set[str], set[str]]:
@@ -226,11 +242,13 @@ def prepare_airflow() -> float:
     Once per process and database: points Airflow's ORM at the configured database when it was
     configured for another (the environment changed since ``import airflow``), checks that the
     database can be reached (:func:`database_problem`), creates the DAGs folder when missing,
-    and migrates the database (``airflow db migrate``, in process) when it is not at Airflow's
-    revision.
+    and creates Airflow's schema (in process) in a database without Airflow tables. A database
+    with Airflow tables at another revision than this Airflow's is left as it is (it may be
+    shared, or belong to another Airflow version): migrating it is the user's decision.
 
     Raises:
-        AirflowSetupError: the database cannot be reached or migrated.
+        AirflowSetupError: the database cannot be reached or initialised, or it is at another
+            schema revision (``airflow db migrate`` fixes that).
     """
     started = time.perf_counter()
     with _lock:
@@ -248,14 +266,39 @@ def prepare_airflow() -> float:
         try:
             _dags_folder().mkdir(parents=True, exist_ok=True)
             found, expected = migration_heads()
-            if found != expected:
+            fresh = not found and not (AIRFLOW_TABLES & _table_names())
+            if fresh:
                 from airflow.utils import db
 
                 db.initdb()
         except Exception as exc:
             raise _setup_error(url, f"cannot be used ({type(exc).__name__}: {exc})") from exc
+        if not fresh and found != expected:
+            at = ", ".join(sorted(found)) or "no schema revision (alembic_version)"
+            raise AirflowSetupError(
+                f"Airflow's metadata database {redact_url(url)} (AIRFLOW_HOME={_home()}) has "
+                f"Airflow tables at schema revision {at}; this Airflow "
+                f"({_airflow_version()}) needs {', '.join(sorted(expected))}. graflow does not "
+                "migrate a database it did not create (it may be shared or belong to another "
+                "Airflow version): run `airflow db migrate` if it is meant for this Airflow, or "
+                "point sql_alchemy_conn (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) at another database"
+            )
         _ready.add(url)
     return time.perf_counter() - started
+
+
+def _table_names() -> set[str]:
+    from airflow import settings
+    from sqlalchemy import inspect
+
+    with settings.get_engine().connect() as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def _airflow_version() -> str:
+    from airflow import __version__
+
+    return f"apache-airflow {__version__}"
 
 
 def _dags_folder() -> Path:
@@ -275,6 +318,24 @@ def serialize_dag(dag: Any) -> None:
     sync_bag_to_db(bag, "dags-folder", None)
 
 
+@contextlib.contextmanager
+def fresh_session() -> Iterator[None]:
+    """Around ``serialize_dag`` / ``dag.test()`` / ``read_run``: afterwards (also when they
+    raise) Airflow's shared ORM session (``settings.Session``) is rolled back and removed, so a
+    run that failed in the database (e.g. a DAG-run conf it cannot store) does not leave the
+    session unusable (``PendingRollbackError``) for every later run of the process."""
+    try:
+        yield
+    finally:
+        from airflow import settings
+
+        session = getattr(settings, "Session", None)
+        if session is not None:
+            with contextlib.suppress(Exception):
+                session.rollback()
+            session.remove()
+
+
 def _noop() -> None:
     return None
 
@@ -291,8 +352,9 @@ def warm_up() -> float:
 
         with DAG("graflow_airflow_env_warm_up", schedule=None) as dag:
             task(task_id="noop")(_noop)()
-        serialize_dag(dag)
-        dag_run = dag.test()
+        with fresh_session():
+            serialize_dag(dag)
+            dag_run = dag.test()
         state = str(_value(dag_run.state))
         if state != "success":
             raise AirflowSetupError(
@@ -493,7 +555,12 @@ def _error(run: AirflowRunResult, dag: Any, plan: Any, failures: _Failures) -> B
         out.states[step_id] = state
         if state == "failed":
             out.errors[step_id] = error or _lost(task_id, run)
-    failed = [t for t, s in run.task_states.items() if s == "failed"]
+    task_of = _step_task_ids(dag)
+    order = {task_of[s.id]: i for i, s in enumerate(plan.steps) if s.id in task_of}
+    failed = sorted(
+        (t for t, s in run.task_states.items() if s == "failed"),
+        key=lambda t: (order.get(t, len(order)), t),
+    )
     if out.error is not None or not failed:
         return out.error or GraflowRuntimeError(
             f"Airflow DAG run {run.dag_id}/{run.run_id} ended {run.state}"
@@ -506,6 +573,29 @@ def _lost(task_id: str, run: AirflowRunResult) -> GraflowRuntimeError:
         f"Airflow task '{task_id}' of DAG run {run.dag_id}/{run.run_id} ended "
         f"{run.task_states.get(task_id)} (see its Airflow task log)"
     )
+
+
+def _callbacks(given: Any) -> list[Any]:
+    """A task's ``on_failure_callback`` as a list (``None``, one callable or a list)."""
+    if given is None:
+        return []
+    if isinstance(given, (list, tuple)):
+        return list(given)
+    return [given]
+
+
+#: The most of a captured log attached to an exception (its end is kept).
+LOG_NOTE_CHARS = 20_000
+
+
+def _add_log_note(exc: BaseException, text: str) -> None:
+    """Attach what was captured (``quiet=True``) to ``exc`` as a note (Python >= 3.11)."""
+    add_note = getattr(exc, "add_note", None)
+    if not text.strip() or add_note is None:
+        return
+    if len(text) > LOG_NOTE_CHARS:
+        text = "[... earlier output cut]\n" + text[-LOG_NOTE_CHARS:]
+    add_note("Airflow's output during the run (captured, quiet=True):\n" + text.rstrip())
 
 
 @contextlib.contextmanager
@@ -558,7 +648,8 @@ def run_workflow(
         dag_id: The DAG id (default: from the workflow's name).
         quiet: Keep what is printed while the DAG runs (Airflow's task logs and log lines)
             out of stdout/stderr, in ``details["log"]`` instead. The whole process's
-            output is captured meanwhile (file descriptors 1 and 2).
+            output is captured meanwhile (file descriptors 1 and 2). When the run raises, the
+            captured output is attached to the exception as a note.
         **render_options: Passed to :func:`~graflow_airflow.render.to_airflow_dag`
             (``start_node``, ``task_groups``, ``default_args`` ...).
 
@@ -566,14 +657,26 @@ def run_workflow(
     (``run.raise_for_error()`` raises it).
 
     Raises:
-        AirflowSetupError: Airflow's metadata database cannot be reached or initialised.
+        ConfigError: a run parameter is not JSON (Airflow stores the DAG-run conf as JSON).
+        AirflowSetupError: Airflow's metadata database cannot be reached or initialised, or is
+            at another schema revision.
     """
-    with _captured(quiet) as setup_log:  # before importing the rest of Airflow
-        setup = prepare_airflow() + warm_up()
+    from graflow_core.spec.target_run import check_run_params
+
+    conf = dict(params or {})
+    check_run_params("airflow", conf)  # the DAG-run conf is stored as JSON
+    setup_log: list[str] = []
+    try:
+        with _captured(quiet) as setup_log:  # before importing the rest of Airflow
+            setup = prepare_airflow() + warm_up()
+    except BaseException as exc:
+        if quiet:
+            _add_log_note(exc, "".join(setup_log))
+        raise
 
     from graflow_airflow.render import to_airflow_dag
     from graflow_core.signing import process_key
-    from graflow_core.spec.target_run import STATES, TargetRun, resolve_workflow
+    from graflow_core.spec.target_run import TargetRun, resolve_workflow
     from graflow_core.steps import plan_steps
 
     started = time.perf_counter()
@@ -581,20 +684,25 @@ def run_workflow(
     first: Any = dag.tasks[0]  # every rendered operator carries the spec
     plan = plan_steps(first.graflow_spec, start_node=render_options.get("start_node"))
     failures = _Failures()
-    for op in dag.tasks:
-        op.on_failure_callback = [failures]
-    conf = dict(params or {})
-    with _lock, process_key() as ephemeral, _captured(quiet) as log:  # one run at a time
-        serialize_dag(dag)
-        dag_run = dag.test(run_conf=conf)
-        run = read_run(dag.dag_id, dag_run.run_id)
-        result, channel = _outcome(run, dag, plan, conf)  # signed values read with the key
+    for op in dag.tasks:  # after the callbacks given (default_args, ...)
+        op.on_failure_callback = [*_callbacks(op.on_failure_callback), failures]
+    log: list[str] = []
+    try:
+        with _lock, process_key() as ephemeral, _captured(quiet) as log:  # one run at a time
+            with fresh_session():
+                serialize_dag(dag)
+                dag_run = dag.test(run_conf=conf)
+                run = read_run(dag.dag_id, dag_run.run_id)
+            result, channel = _outcome(run, dag, plan, conf)  # signed values read with the key
+    except BaseException as exc:
+        if quiet:
+            _add_log_note(exc, "".join(setup_log + log))
+        raise
     out = TargetRun("airflow")
     out.error = _error(run, dag, plan, failures)
     out.result = None if out.error is not None else result
     out.channel = channel
     out.states = {t: _STATES.get(s, "failed") for t, s in run.task_states.items()}
-    assert set(out.states.values()) <= set(STATES)
     out.native_tasks = sum(1 for s in out.states.values() if s in ("success", "failed"))
     out.run_id = f"{run.dag_id}/{run.run_id}"
     out.wall_seconds = time.perf_counter() - started

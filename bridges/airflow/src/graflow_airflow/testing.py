@@ -25,8 +25,8 @@ What the fixture sets up (once per test session, environment variables set insid
 restored when the session ends):
 
 - a temporary ``AIRFLOW_HOME`` with a **file** SQLite database (an in-memory one does not work:
-  Airflow's in-process execution API opens its own connection), initialised in process with
-  ``airflow.utils.db.initdb()``;
+  Airflow's in-process execution API opens its own connection), its schema created in process
+  (``graflow_airflow.local.prepare_airflow()``);
 - ``AIRFLOW__CORE__LOAD_EXAMPLES=False``, an empty DAGs folder (``airflow_env.dags_folder``), a
   plugins folder and a log folder inside the temporary home, a Fernet key, new DAGs unpaused,
   XCom deserialisation of any class allowed (tests return their own types), and
@@ -132,10 +132,13 @@ class AirflowEnv:
 
         Task failures do not raise: they show in ``result.state`` / ``result.task_states``.
         """
+        from graflow_airflow.local import fresh_session
+
         if not self._ready:
             raise RuntimeError("AirflowEnv.setup() has not run (use the airflow_env fixture)")
-        self.serialize(dag)
         with contextlib.ExitStack() as stack:
+            stack.enter_context(fresh_session())  # a run that raises leaves a usable session
+            self.serialize(dag)
             if run_id is not None:
                 from unittest import mock
 
@@ -154,7 +157,7 @@ class AirflowEnv:
                     mock.patch.object(DagRun, "generate_run_id", staticmethod(lambda **_: run_id))
                 )
             dag_run = dag.test(run_conf=dict(conf) if conf is not None else None)
-        return self.result(dag.dag_id, dag_run.run_id)
+            return self.result(dag.dag_id, dag_run.run_id)
 
     def result(self, dag_id: str, run_id: str) -> AirflowRunResult:
         """Read the outcome of an existing DAG run from the database."""
