@@ -247,3 +247,31 @@ def test_a_home_with_uri_characters_is_checked_where_it_is(
     assert checks["storage"].status == "ok", checks["storage"]
     assert "1 database file(s) readable" in checks["storage"].detail
     assert sorted(os.listdir(tmp_path)) == before  # nothing created next to the home
+
+
+def test_local_environment_turns_telemetry_off_and_sets_the_home_only_when_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import graflow_dagster
+
+    assert graflow_dagster.local_environment() == {"DAGSTER_DISABLE_TELEMETRY": "1"}
+    monkeypatch.chdir(tmp_path)
+    env = graflow_dagster.local_environment("home")  # made absolute, as Dagster requires
+    assert env == {"DAGSTER_DISABLE_TELEMETRY": "1", "DAGSTER_HOME": str(tmp_path / "home")}
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "dagster.yaml").write_text("")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    checks = by_name(diagnose())
+    assert checks["DAGSTER_HOME"].status == "ok"
+    assert "nothing is uploaded" in checks["telemetry"].detail
+    # exported lazily: importing the package still imports no Dagster
+    code = (
+        "import sys, graflow_dagster; graflow_dagster.local_environment; "
+        "print('dagster' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -8,7 +8,8 @@
 * :func:`export_definitions` — write a definitions module Dagster's CLI loads
   (``graflow export flow.py --to dagster -o DIR``).
 * :func:`run_workflow` — run a workflow on Dagster in this process, as a ``TargetRun``
-  (``run_on("dagster", wf, params)``); :func:`diagnose` — the ``graflow doctor`` checks.
+  (``run_on("dagster", wf, params)``); :func:`local_environment` — its environment variables
+  (telemetry off, ``DAGSTER_HOME``); :func:`diagnose` — the ``graflow doctor`` checks.
 
 ``import graflow_dagster`` does not import Dagster: every name loads on first use. See
 ``docs/dagster.md``.
@@ -30,6 +31,7 @@ _LAZY = {
     "DagsterConversionError": "graflow_dagster.parse",
     "export_definitions": "graflow_dagster.export",
     "run_workflow": "graflow_dagster.local",
+    "local_environment": "graflow_dagster.local",
     "diagnose": "graflow_dagster.doctor",
     "capabilities": "graflow_dagster.plugin",
     "bridge": "graflow_dagster.plugin",

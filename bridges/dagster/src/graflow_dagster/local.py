@@ -34,6 +34,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graflow_core.spec.target_run import TargetRun, check_run_params, resolve_workflow
@@ -45,6 +46,21 @@ SUCCESS = "success"
 FAILED = "failed"
 SKIPPED = "skipped"
 UPSTREAM_FAILED = "upstream_failed"
+
+
+def local_environment(home: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Environment variables for local Dagster runs, like the other bridges' ``local_environment``.
+
+    Dagster's telemetry is off (``DAGSTER_DISABLE_TELEMETRY``). With ``home``, ``DAGSTER_HOME``
+    is that directory (made absolute, as Dagster requires; create it before a run opens the
+    instance): runs and their events are kept there in SQLite. Without it, ``DAGSTER_HOME`` is
+    not set and :func:`run_workflow` uses an ephemeral in-memory instance. Set them before a run
+    (Dagster reads them when it opens the instance).
+    """
+    env = {"DAGSTER_DISABLE_TELEMETRY": "1"}
+    if home is not None:
+        env["DAGSTER_HOME"] = str(Path(home).expanduser().absolute())
+    return env
 
 
 def _renderable(workflow: Any) -> Any:
@@ -264,4 +280,4 @@ def _target_run(
     )
 
 
-__all__ = ["run_workflow"]
+__all__ = ["local_environment", "run_workflow"]
