@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from graflow_core.diagnostics import Check, install_fix, writable_problem
+from graflow_core.diagnostics import Check, check_maker, install_fix, writable_problem
 
 AREA = "airflow"
 _DB_FIX = (
@@ -37,8 +37,7 @@ _DB_FIX = (
 )
 
 
-def _check(name: str, status: str, detail: str, fix: str = "") -> Check:
-    return Check(AREA, name, status, detail, fix)
+_check = check_maker(AREA)
 
 
 def diagnose() -> list[Check]:

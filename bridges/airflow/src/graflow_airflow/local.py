@@ -189,8 +189,6 @@ _DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
 def database_problem(url: str, timeout: float = CONNECT_TIMEOUT) -> str | None:
     """Why the database at ``url`` cannot be used by a local run, or ``None`` (cheap checks:
     a SQLite file's directory exists and is writable; a server accepts a TCP connection)."""
-    import socket
-
     path = sqlite_path(url)
     if url.startswith("sqlite"):
         if path is None:
@@ -211,11 +209,10 @@ def database_problem(url: str, timeout: float = CONNECT_TIMEOUT) -> str | None:
     port = port or next((p for name, p in _DEFAULT_PORTS.items() if scheme.startswith(name)), None)
     if port is None:
         return None
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except OSError as exc:
-        return f"does not accept connections at {host}:{port} ({exc.strerror or exc})"
-    return None
+    from graflow_core.diagnostics import connect_problem
+
+    problem = connect_problem(host, port, timeout)
+    return None if problem is None else f"is not reachable: {problem}"
 
 
 def _airflow_settings() -> Any:
