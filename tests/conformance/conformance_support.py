@@ -20,7 +20,8 @@ nested group) of the outer group. Everything both runs report must be equal and 
 engine kept (the failing task's own writes and exception result included) must be there. An
 extra is accepted only from a task the failure could not stop: every task downstream (in the
 spec graph: edges, and the members of a downstream group) of a task or group the orchestrator
-reports ``failed`` must be ``upstream_failed``/``skipped`` (or not reported), and has no result.
+reports ``failed`` must be ``upstream_failed``/``skipped`` (or not reported), and no such task
+or group has a result (a downstream group's join task may run only to fail with the group).
 
 Values are compared as they are, except exceptions (stored as the result of a failed task or
 group), compared by type and message, and the ids of iterations (``countdown_cycle_1_8af687d3``),
@@ -113,7 +114,8 @@ class Outcome:
             if spec is None:
                 return ["partial comparison without the workflow's spec"]
             stopped = downstream_of(spec, {n for n, s in self.states.items() if s == "failed"})
-            for node in sorted(stopped):
+            tasks = {t.id for t in spec.tasks}  # a group's join may run to fail with it
+            for node in sorted(stopped & tasks):
                 if self.states.get(node, "upstream_failed") not in ("upstream_failed", "skipped"):
                     problems.append(
                         f"{node!r} is downstream of a failure, yet {self.states[node]!r}"
