@@ -242,6 +242,18 @@ def preflight(spec: Any, target: str | Capabilities | Bridge) -> PreflightReport
     caps = _capabilities(target)
     spec = _as_spec(spec)
     findings: list[Finding] = []
+    if not spec.tasks:  # nothing to run: every engine and bridge refuses it
+        findings.append(
+            Finding(
+                feature="tasks",
+                kind="workflow",
+                subject=None,
+                severity="error",
+                level="error",
+                message=f"workflow '{spec.name}' has no tasks -> nothing can run on "
+                f"{caps.target}; define tasks inside `with workflow(...)`",
+            )
+        )
     for use in feature_uses(spec):
         support = caps.support(use.feature)
         severity = SEVERITY[support.level]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import test_spec_properties as props
 import test_steps_conformance as steps_props
 from conformance_support import ENGINES, Outcome, explain, partial_channel, profile_name
@@ -136,11 +135,6 @@ def test_random_branching_workflows_run_alike_on_every_engine(
     _compare_everywhere(lambda: steps_props._branch_workflow(plan), run_on_engine)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="preflight does not report a workflow with no tasks, which no bridge can render or "
-    "plan (StepPlanError); docs/conformance.md, known gaps",
-)
 def test_an_empty_workflow_is_refused_alike(run_on_engine: Any) -> None:
     """Every task created outside the block: the engine refuses the workflow, every bridge
     raises the same kind of error before the run, and preflight reports it."""
