@@ -56,6 +56,8 @@ def test_tracking_servers(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_tracking_switch_and_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/m.db")
     monkeypatch.delenv("GRAFLOW_MLFLOW", raising=False)
+    # the session's mlflow_store fixture (when another test used it) sets an artifact root
+    monkeypatch.delenv("GRAFLOW_MLFLOW_ARTIFACT_LOCATION", raising=False)
     assert {c.name: c.status for c in diagnose()} == {"tracking": "info", "tracking store": "ok"}
     monkeypatch.setenv("GRAFLOW_MLFLOW", "1")
     (tmp_path / "f").write_text("x")
