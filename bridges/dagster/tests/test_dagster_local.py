@@ -251,3 +251,18 @@ def test_two_concurrent_runs_without_a_key(monkeypatch: pytest.MonkeyPatch, tmp_
         assert isinstance(run.results["explode"], CatalogError)
         assert run.details["ephemeral_signing_key"] is True
     assert KEY_ENV not in os.environ
+
+
+def test_a_member_chain_after_its_failed_head_is_upstream_failed(
+    dagster_memory_instance: DagsterInstance,
+) -> None:
+    """Natively the chain's tail never starts; on Dagster its op passes the failure on, and
+    the run reports it as upstream_failed (found by the conformance differential tests)."""
+    reference = "dagster_chain_workflows:build_failing_member_chain"
+    native = run_native(reference)
+    run = run_workflow(reference, instance=dagster_memory_instance)
+    assert type(run.error) is type(native.error)
+    assert "tail" not in native.states
+    assert run.states["head"] == "failed"
+    assert run.states["tail"] == "upstream_failed"
+    assert run.states["ok"] == "success"

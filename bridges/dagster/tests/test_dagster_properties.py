@@ -81,6 +81,9 @@ def test_random_workflows_round_trip_through_a_job(plan: dict[str, Any]) -> None
     from graflow_core.steps import StepPlanError
 
     spec = build_spec(props._Builder().build(plan))
+    # every task created outside the block: preflight refuses an empty workflow on every target
+    # (tests/conformance test_an_empty_workflow_is_refused_alike)
+    assume(bool(spec.tasks))
     try:
         job = to_dagster_job(spec)
     except StepPlanError:  # several start candidates: not renderable without start_node

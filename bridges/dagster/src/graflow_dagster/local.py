@@ -234,6 +234,7 @@ def _target_run(
     seen = graflow_result(result, job, params)
     events, started, retries, messages = _step_events(result)
     failed_steps, skipped_steps = set(seen.failed), set(seen.skipped)
+    chain_failed = set(seen.upstream_failed)
     states: dict[str, str] = {}
     step_ids: dict[str, str] = {}
     failed_ops: list[str] = []
@@ -247,6 +248,8 @@ def _target_run(
             upstream = [src for _, _, sources in upstream_of(job, name) for src, _ in sources]
             bad = any(states.get(u) in (FAILED, UPSTREAM_FAILED) for u in upstream)
             state = UPSTREAM_FAILED if bad else SKIPPED
+        elif state == SUCCESS and step_id in chain_failed:
+            state = UPSTREAM_FAILED  # a member chain's later step: an earlier one failed
         elif state == SUCCESS and step_id in failed_steps:
             state = FAILED  # a group member that failed for good (its join applied the policy)
         elif state == SUCCESS and step_id in skipped_steps:

@@ -107,9 +107,18 @@ def planned_dependencies(spec: WorkflowSpec, start_node: str | None = None) -> d
 # -- failure payloads --------------------------------------------------------------------------
 
 
-def failure_payload(step_id: str, message: str, failed: Mapping[str, str]) -> dict[str, Any]:
-    """What a group member op emits when it fails for good: the failed step ids and messages."""
-    return {"format": FAILED_MARKER, "step": step_id, "error": message, "failed": dict(failed)}
+def failure_payload(
+    step_id: str, message: str, failed: Mapping[str, str], *, upstream: bool = False
+) -> dict[str, Any]:
+    """What a group member op emits when it fails for good: the failed step ids and messages;
+    ``upstream`` when it did not run because a step before it in its member chain failed."""
+    return {
+        "format": FAILED_MARKER,
+        "step": step_id,
+        "error": message,
+        "failed": dict(failed),
+        "upstream": upstream,
+    }
 
 
 def is_failure(payload: Any) -> bool:
@@ -315,7 +324,9 @@ def _compute_fn(r: _Render, step: Step) -> Any:
                 f"graflow: step '{step.id}' of group '{step.group}' failed for good ({message});"
                 " the group's join applies its policy"
             )
-            payload = failure_payload(step.id, message, {**failed, step.id: message})
+            payload = failure_payload(
+                step.id, message, {**failed, step.id: message}, upstream=upstream_failed
+            )
             for name in _outs(r, step):
                 yield Output(payload, name, metadata={"graflow_status": "failed"})
             return
@@ -551,6 +562,9 @@ class GraflowDagsterResult:
     #: output of a failed step (failed).
     skipped: list[str]
     failed: list[str]
+    #: Of ``failed``: group members that did not run because an earlier step of their member
+    #: chain failed (natively they never start).
+    upstream_failed: list[str] = field(default_factory=list)
 
 
 def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None = None) -> Any:
@@ -567,6 +581,7 @@ def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None =
     outputs: list[Any] = []
     skipped: list[str] = []
     failed: list[str] = []
+    upstream_failed: list[str] = []
     for node in job.graph.nodes_in_topological_order:
         step_id = node.definition.tags.get(TAG_STEP_ID, node.name)
         payload = None
@@ -581,6 +596,8 @@ def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None =
             skipped.append(step_id)
         elif is_failure(payload):
             failed.append(step_id)
+            if payload.get("upstream"):
+                upstream_failed.append(step_id)
         else:
             output = StepOutput.from_payload(payload)
             if output.error is not None:  # the partial output of an op that failed
@@ -597,6 +614,7 @@ def graflow_result(run_result: Any, job: Any, params: Mapping[str, Any] | None =
         results=results,
         skipped=skipped,
         failed=failed,
+        upstream_failed=upstream_failed,
     )
 
 
