@@ -9,8 +9,19 @@ from abc import ABC, abstractmethod
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from contextlib import AbstractContextManager
     from typing import Any
+
+
+#: The suffix of the channel key a task's result is stored under: ``"<task_id>.__result__"``.
+RESULT_SUFFIX = ".__result__"
+
+
+def task_results(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The task results in a channel dict (``Channel.to_dict()``): ``{task_id: result}``."""
+    cut = len(RESULT_SUFFIX)
+    return {k[:-cut]: v for k, v in data.items() if k.endswith(RESULT_SUFFIX)}
 
 
 class _NoLock:
@@ -59,6 +70,10 @@ class Channel(ABC):
     @abstractmethod
     def keys(self) -> list[str]:
         """Return the keys that currently hold a value."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every key that currently holds a value, with its value."""
+        return {key: self.get(key) for key in self.keys()}
 
     @abstractmethod
     def clear(self) -> None:

@@ -15,10 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graflow_core.channels.base import RESULT_SUFFIX, task_results
 from graflow_core.exceptions import ConfigError
 from graflow_core.plugins import hookimpl
-
-RESULT_SUFFIX = ".__result__"
 
 #: Task states a :class:`TargetRun` reports (the orchestrators' own names map onto these).
 STATES = ("success", "failed", "skipped", "upstream_failed")
@@ -59,8 +58,7 @@ class TargetRun:
     @property
     def results(self) -> dict[str, Any]:
         """Each task's stored result: ``{task_id: result}`` (from the channel)."""
-        n = len(RESULT_SUFFIX)
-        return {k[:-n]: v for k, v in self.channel.items() if k.endswith(RESULT_SUFFIX)}
+        return task_results(self.channel)
 
     @property
     def user_channel(self) -> dict[str, Any]:
@@ -165,8 +163,7 @@ def run_native(
         ctx = recorder.context
     out.wall_seconds = time.perf_counter() - started
     if ctx is not None:
-        channel = ctx.channel
-        out.channel = {k: channel.get(k) for k in channel.keys()}  # noqa: SIM118 - Channel API
+        out.channel = ctx.channel.to_dict()
         out.run_id = ctx.workflow_run_id
     out.states = recorder.states
     out.native_tasks = sum(1 for s in recorder.states.values() if s != "skipped")

@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from graflow_core.channels.base import RESULT_SUFFIX, task_results
 from graflow_core.core.decorators import task
 from graflow_core.core.handlers.group_policy import (
     AtLeastNGroupPolicy,
@@ -54,8 +55,6 @@ from graflow_core.exceptions import (
     GraflowWorkflowCanceledError,
     ParallelGroupError,
 )
-
-RESULT_SUFFIX = ".__result__"
 
 #: ``Example.error_cause`` of an error without a ``__cause__`` (``isinstance(None, NO_CAUSE)``).
 NO_CAUSE: type = type(None)
@@ -895,16 +894,9 @@ def user_channel(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if not k.endswith(RESULT_SUFFIX) and k != "scratch_dir"}
 
 
-def task_results(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The task results in a channel dict: ``{task_id: result}``."""
-    n = len(RESULT_SUFFIX)
-    return {k[:-n]: v for k, v in data.items() if k.endswith(RESULT_SUFFIX)}
-
-
 def channel_dict(context: Any) -> dict[str, Any]:
     """The final channel of an ``ExecutionContext`` as a dict (every key)."""
-    channel = context.channel
-    return {k: channel.get(k) for k in channel.keys()}  # noqa: SIM118 - Channel API
+    return dict(context.channel.to_dict())
 
 
 def run_native(

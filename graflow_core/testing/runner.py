@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from graflow_core.channels.base import RESULT_SUFFIX, task_results
 from graflow_core.trace.base import Tracer
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["WorkflowRun", "resume_workflow", "run_workflow"]
 
 _MISSING: Any = object()
-_RESULT_SUFFIX = ".__result__"
 
 
 class _RunLog:
@@ -147,7 +147,7 @@ class WorkflowRun:
         self.failures: list[tuple[str, BaseException]] = list(log.failures)
         self.skipped: list[str] = list(context.skipped_tasks)
         channel = context.channel
-        self.channel: dict[str, Any] = {key: channel.get(key) for key in channel.keys()}  # noqa: SIM118
+        self.channel: dict[str, Any] = channel.to_dict()
         self.duration = duration
 
     # -- outcome -------------------------------------------------------------------------------
@@ -192,12 +192,11 @@ class WorkflowRun:
     @property
     def results(self) -> dict[str, Any]:
         """``{task_id: result}`` of every task that stored a result (an exception if it failed)."""
-        cut = len(_RESULT_SUFFIX)
-        return {k[:-cut]: v for k, v in self.channel.items() if k.endswith(_RESULT_SUFFIX)}
+        return task_results(self.channel)
 
     def get_result(self, task_id: str, default: Any = None) -> Any:
         """The stored result of ``task_id`` (``default`` if it stored none)."""
-        return self.channel.get(f"{task_id}{_RESULT_SUFFIX}", default)
+        return self.channel.get(f"{task_id}{RESULT_SUFFIX}", default)
 
     # -- assertions ----------------------------------------------------------------------------
 
@@ -356,7 +355,7 @@ class WorkflowRun:
     def assert_result(self, task_id: str, expected: Any) -> WorkflowRun:
         """Fail unless task ``task_id`` stored a result equal to ``expected``."""
         __tracebackhide__ = True
-        key = f"{task_id}{_RESULT_SUFFIX}"
+        key = f"{task_id}{RESULT_SUFFIX}"
         if key not in self.channel:
             raise AssertionError(
                 f"workflow '{self.name}': task '{task_id}' stored no result (it did not run); "
@@ -374,7 +373,7 @@ class WorkflowRun:
         """Fail unless the channel holds ``key`` (equal to ``expected``, when given)."""
         __tracebackhide__ = True
         if key not in self.channel:
-            keys = sorted(k for k in self.channel if not k.endswith(_RESULT_SUFFIX))
+            keys = sorted(k for k in self.channel if not k.endswith(RESULT_SUFFIX))
             raise AssertionError(
                 f"workflow '{self.name}': channel has no key {key!r}; its keys "
                 f"(besides task results) are {keys}"

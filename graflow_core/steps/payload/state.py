@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from graflow_core.channels.base import RESULT_SUFFIX
 from graflow_core.steps.payload.values import (
     DELETED,
     Entry,
@@ -53,7 +54,6 @@ from graflow_core.steps.payload.values import (
 
 PAYLOAD_FORMAT = "graflow-step-output"
 PAYLOAD_VERSION = 1
-RESULT_SUFFIX = ".__result__"
 
 
 @dataclass

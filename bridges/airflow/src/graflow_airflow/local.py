@@ -483,7 +483,7 @@ class _Failures:
 
 def _outcome(run: AirflowRunResult, dag: Any, plan: Any, params: Mapping[str, Any]) -> Any:
     """(result, channel) of the run from its XComs."""
-    from graflow_core.spec.target_run import RESULT_SUFFIX
+    from graflow_core.channels.base import RESULT_SUFFIX
 
     if plan.whole:  # one GraflowOperator: its return value, channel and per-task results
         from graflow_airflow.operator import CHANNEL_KEY, ERROR_RESULTS_KEY

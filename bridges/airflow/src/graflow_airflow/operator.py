@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator
 
 from graflow_airflow._compat import AirflowFailException
+from graflow_core.channels.base import RESULT_SUFFIX as _RESULT_SUFFIX
 from graflow_core.exceptions import ConfigError
 from graflow_core.plugins import hookimpl
 
@@ -86,7 +87,6 @@ CHANNEL_KEY = "graflow.channel"
 #: (XCom cannot hold exceptions); ``ValueStore.decode`` reads one back.
 ERROR_RESULTS_KEY = "graflow.error_results"
 
-_RESULT_SUFFIX = ".__result__"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]")
 
 

@@ -54,6 +54,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graflow_core.channels.base import RESULT_SUFFIX as _RESULT_SUFFIX
 from graflow_core.exceptions import ConfigError, GraflowRuntimeError
 
 if TYPE_CHECKING:
@@ -76,7 +77,6 @@ __all__ = [
 SKIPPED_KEY = "__airflow_skipped__"
 #: Id of the no-op start task added when a DAG has several root tasks.
 START_ID = "__start__"
-_RESULT_SUFFIX = ".__result__"
 _XCOM_INFIX = ".__xcom__."
 
 #: Trigger rules under which a task runs whatever its upstream tasks' skips.

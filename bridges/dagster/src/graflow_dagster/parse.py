@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graflow_core.channels.base import RESULT_SUFFIX
 from graflow_core.exceptions import GraflowError
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ TAG_TASK_IDS = "graflow/task_ids"
 TAG_TASKS = "graflow/tasks"
 TAG_GROUPS = "graflow/groups"
 META_WORKFLOW = "graflow/workflow"
-
-RESULT_SUFFIX = ".__result__"
 
 
 class DagsterConversionError(GraflowError):
